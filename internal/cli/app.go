@@ -1,0 +1,140 @@
+// Package cli is engine's command line: one urfave/cli App whose commands turn flags
+// into one options struct, make one call into engine/, storage/, netcni/ or builder/,
+// and print the result. The work lives in those packages, not here.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+
+	"github.com/engine-dev/engine/storage"
+)
+
+// Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
+var Version = "0.1.0-dev"
+
+// Exit codes shared with podman and docker.
+const (
+	ExitEngine      = 125 // engine itself failed
+	ExitCannotRun   = 126 // the command could not be invoked
+	ExitNotFound    = 127 // the command was not found
+	ExitNoSuchImage = 1   // rmi of an image that does not exist
+	ExitImageInUse  = 2   // rmi of an image a container uses
+)
+
+// exitError carries the process exit code for an error.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: code, err: err}
+}
+
+// NeedsUserNamespace tells main whether this invocation must run inside the rootless
+// user namespace: everything but version and help, which touch no store and should
+// not pay for a re-exec.
+func NeedsUserNamespace(args []string) bool {
+	if os.Geteuid() == 0 {
+		return false
+	}
+	for _, a := range args[1:] {
+		switch a {
+		case "version", "--version", "-v", "help", "--help", "-h":
+			return false
+		}
+		if !strings.HasPrefix(a, "-") {
+			return true
+		}
+	}
+	return true
+}
+
+// Run runs the CLI and returns the process exit code.
+func Run(args []string) int {
+	app := newApp(os.Stdout, os.Stderr)
+	err := app.Run(args)
+	if err == nil {
+		return 0
+	}
+	code := ExitEngine
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	if msg := err.Error(); msg != "" {
+		for _, line := range strings.Split(msg, "\n") {
+			fmt.Fprintf(os.Stderr, "Error: %s\n", line)
+		}
+	}
+	return code
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	app := &cli.App{
+		Name:                   "engine",
+		Usage:                  "a daemonless container engine",
+		Version:                Version,
+		Writer:                 stdout,
+		ErrWriter:              stderr,
+		UseShortOptionHandling: true,
+		EnableBashCompletion:   false,
+		HideHelpCommand:        true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "root", Usage: "storage root directory"},
+			&cli.StringFlag{Name: "runroot", Usage: "storage state directory"},
+			&cli.StringFlag{Name: "storage-driver", Usage: "storage driver (overlay, vfs)"},
+			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log level (debug, info, warn, error)"},
+			&cli.StringFlag{Name: "registries-conf", EnvVars: []string{"CONTAINERS_REGISTRIES_CONF"}, Usage: "path to registries.conf"},
+		},
+		Before: func(c *cli.Context) error {
+			lvl, err := logrus.ParseLevel(c.String("log-level"))
+			if err != nil {
+				return fmt.Errorf("invalid --log-level %q: %w", c.String("log-level"), err)
+			}
+			logrus.SetLevel(lvl)
+			logrus.SetOutput(stderr)
+			return nil
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // Run maps errors to codes
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return err
+		},
+	}
+	app.Commands = append(app.Commands, imageCommands()...)
+	app.Commands = append(app.Commands, systemCommands()...)
+	return app
+}
+
+// openStore opens the store selected by the global flags.
+func openStore(c *cli.Context) (*storage.Store, error) {
+	return storage.Open(storage.Options{
+		Root:           c.String("root"),
+		RunRoot:        c.String("runroot"),
+		Driver:         c.String("storage-driver"),
+		RegistriesConf: c.String("registries-conf"),
+	})
+}
+
+// withStore opens the store, runs fn and closes the store.
+func withStore(c *cli.Context, fn func(*storage.Store) error) error {
+	s, err := openStore(c)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return fn(s)
+}

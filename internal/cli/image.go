@@ -1,0 +1,247 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/docker/go-units"
+	"github.com/urfave/cli/v2"
+	"go.podman.io/image/v5/types"
+	"golang.org/x/term"
+
+	"github.com/engine-dev/engine/internal/format"
+	"github.com/engine-dev/engine/storage"
+)
+
+func imageCommands() []*cli.Command {
+	pull := &cli.Command{Name: "pull", Usage: "pull an image from a registry or transport", ArgsUsage: "NAME",
+		Flags: append(registryFlags(), quietFlag()), Action: pullAction}
+	push := &cli.Command{Name: "push", Usage: "push an image to a registry or transport", ArgsUsage: "IMAGE [DESTINATION]",
+		Flags: append(registryFlags(), quietFlag()), Action: pushAction}
+	images := &cli.Command{Name: "images", Usage: "list images", Flags: imagesFlags(), Action: imagesAction}
+	rmi := &cli.Command{Name: "rmi", Usage: "remove images", ArgsUsage: "IMAGE...", Action: rmiAction, Flags: []cli.Flag{
+		&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "remove images in use and their containers"},
+		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove all images"},
+	}}
+	tag := &cli.Command{Name: "tag", Usage: "add names to an image", ArgsUsage: "IMAGE NAME...", Action: tagAction}
+	untag := &cli.Command{Name: "untag", Usage: "remove names from an image", ArgsUsage: "IMAGE [NAME...]", Action: untagAction}
+	history := &cli.Command{Name: "history", Usage: "show the history of an image", ArgsUsage: "IMAGE", Action: historyAction, Flags: []cli.Flag{
+		&cli.BoolFlag{Name: "human", Aliases: []string{"H"}, Value: true, Usage: "human-readable sizes and times"},
+		&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate output"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print ids only"},
+		&cli.StringFlag{Name: "format", Usage: "json or a Go template"},
+	}}
+	save := &cli.Command{Name: "save", Usage: "save images to an archive", ArgsUsage: "IMAGE...", Action: saveAction, Flags: []cli.Flag{
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file (default: stdout)"},
+		&cli.StringFlag{Name: "format", Value: storage.FormatDockerArchive, Usage: "docker-archive, oci-archive, oci-dir or docker-dir"},
+		quietFlag(),
+		&cli.BoolFlag{Name: "multi-image-archive", Aliases: []string{"m"}, Usage: "accepted for podman compatibility; several images always go into one archive"},
+	}}
+	load := &cli.Command{Name: "load", Usage: "load images from an archive", Action: loadAction, Flags: []cli.Flag{
+		&cli.StringFlag{Name: "input", Aliases: []string{"i"}, Usage: "read from this file (default: stdin)"},
+		quietFlag(),
+	}}
+	imp := &cli.Command{Name: "import", Usage: "create an image from a rootfs tarball", ArgsUsage: "FILE|URL|- [REFERENCE]", Action: importAction, Flags: []cli.Flag{
+		&cli.StringSliceFlag{Name: "change", Aliases: []string{"c"}, Usage: "apply a Dockerfile instruction (CMD, ENV, ...)"},
+		&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "history comment"},
+		quietFlag(),
+	}}
+	login := &cli.Command{Name: "login", Usage: "log in to a registry", ArgsUsage: "REGISTRY", Action: loginAction,
+		Flags: append(registryFlags()[:3],
+			&cli.StringFlag{Name: "username", Aliases: []string{"u"}},
+			&cli.StringFlag{Name: "password", Aliases: []string{"p"}},
+			&cli.BoolFlag{Name: "password-stdin", Usage: "read the password from stdin"},
+		)}
+	logout := &cli.Command{Name: "logout", Usage: "log out of a registry", ArgsUsage: "REGISTRY", Action: logoutAction, Flags: []cli.Flag{
+		&cli.StringFlag{Name: "authfile", EnvVars: []string{"REGISTRY_AUTH_FILE"}},
+		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove all credentials"},
+	}}
+	inspect := &cli.Command{Name: "inspect", Usage: "show an image's details", ArgsUsage: "IMAGE...", Action: imageInspectAction, Flags: []cli.Flag{
+		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "json or a Go template"},
+	}}
+	prune := &cli.Command{Name: "prune", Usage: "remove unused images", Action: pruneAction, Flags: []cli.Flag{
+		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove every image no container uses"},
+		&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask"},
+		&cli.StringSliceFlag{Name: "filter"},
+	}}
+	exists := &cli.Command{Name: "exists", Usage: "exit 0 if the image exists, 1 if not", ArgsUsage: "IMAGE", Action: existsAction}
+	ls := *images
+	ls.Name, ls.Aliases = "ls", []string{"list"}
+	rm := *rmi
+	rm.Name = "rm"
+	group := &cli.Command{Name: "image", Usage: "manage images", Subcommands: []*cli.Command{
+		&ls, &rm, pull, push, tag, untag, inspect, history, save, load, imp, prune, exists,
+	}}
+	return []*cli.Command{group, pull, push, images, rmi, tag, untag, history, save, load, imp, login, logout}
+}
+
+func quietFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress"}
+}
+
+func registryFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "authfile", EnvVars: []string{"REGISTRY_AUTH_FILE"}, Usage: "path of the auth file"},
+		&cli.StringFlag{Name: "cert-dir", Usage: "directory of TLS certificates"},
+		&cli.BoolFlag{Name: "tls-verify", Value: true, Usage: "require HTTPS and verify certificates"},
+		&cli.StringFlag{Name: "creds", Usage: "USER[:PASSWORD] for the registry"},
+	}
+}
+
+func registryOptions(c *cli.Context) storage.RegistryOptions {
+	o := storage.RegistryOptions{AuthFile: c.String("authfile"), Creds: c.String("creds"), CertDir: c.String("cert-dir")}
+	if c.IsSet("tls-verify") {
+		o.TLSVerify = types.NewOptionalBool(c.Bool("tls-verify"))
+	}
+	return o
+}
+
+// progressWriter is stderr on a terminal (containers/image draws bars there), else nil.
+func progressWriter(c *cli.Context) io.Writer {
+	if c.Bool("quiet") || !term.IsTerminal(int(os.Stderr.Fd())) {
+		return nil
+	}
+	return os.Stderr
+}
+
+func oneArg(c *cli.Context, what string) (string, error) {
+	if c.NArg() != 1 {
+		return "", fmt.Errorf("%s requires exactly one %s", c.Command.Name, what)
+	}
+	return c.Args().First(), nil
+}
+
+func pullAction(c *cli.Context) error {
+	name, err := oneArg(c, "image name")
+	if err != nil {
+		return err
+	}
+	return withStore(c, func(s *storage.Store) error {
+		img, err := s.Pull(c.Context, name, storage.PullOptions{RegistryOptions: registryOptions(c), Progress: progressWriter(c)})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.App.Writer, img.ID)
+		return nil
+	})
+}
+
+func pushAction(c *cli.Context) error {
+	if c.NArg() < 1 || c.NArg() > 2 {
+		return fmt.Errorf("push requires IMAGE and an optional DESTINATION")
+	}
+	return withStore(c, func(s *storage.Store) error {
+		return s.Push(c.Context, c.Args().Get(0), c.Args().Get(1), storage.PushOptions{RegistryOptions: registryOptions(c), Progress: progressWriter(c)})
+	})
+}
+
+func tagAction(c *cli.Context) error {
+	if c.NArg() < 2 {
+		return fmt.Errorf("tag requires IMAGE and at least one NAME")
+	}
+	return withStore(c, func(s *storage.Store) error {
+		return s.Tag(c.Args().First(), c.Args().Tail()...)
+	})
+}
+
+func untagAction(c *cli.Context) error {
+	if c.NArg() < 1 {
+		return fmt.Errorf("untag requires IMAGE")
+	}
+	return withStore(c, func(s *storage.Store) error {
+		return s.Untag(c.Args().First(), c.Args().Tail()...)
+	})
+}
+
+func existsAction(c *cli.Context) error {
+	name, err := oneArg(c, "image")
+	if err != nil {
+		return err
+	}
+	return withStore(c, func(s *storage.Store) error {
+		if _, err := s.LookupImage(name); err != nil {
+			if storage.IsNotFound(err) {
+				return withCode(1, errSilent)
+			}
+			return err
+		}
+		return nil
+	})
+}
+
+// errSilent ends a command with its exit code and prints nothing.
+var errSilent = errors.New("")
+
+func rmiAction(c *cli.Context) error {
+	if c.NArg() == 0 && !c.Bool("all") {
+		return fmt.Errorf("rmi requires at least one image name or --all")
+	}
+	if c.NArg() > 0 && c.Bool("all") {
+		return fmt.Errorf("rmi: --all and image names are exclusive")
+	}
+	return withStore(c, func(s *storage.Store) error {
+		rep, err := s.RemoveImages(c.Args().Slice(), storage.RemoveOptions{Force: c.Bool("force"), All: c.Bool("all")})
+		for _, n := range rep.Untagged {
+			fmt.Fprintf(c.App.Writer, "Untagged: %s\n", n)
+		}
+		for _, id := range rep.Deleted {
+			fmt.Fprintf(c.App.Writer, "Deleted: %s\n", id)
+		}
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, storage.ErrImageInUse):
+			return withCode(ExitImageInUse, err)
+		case storage.IsNotFound(err):
+			return withCode(ExitNoSuchImage, err)
+		}
+		return err
+	})
+}
+
+func imageInspectAction(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return fmt.Errorf("inspect requires at least one image")
+	}
+	return withStore(c, func(s *storage.Store) error {
+		var out []*storage.ImageData
+		var errs []error
+		for _, name := range c.Args().Slice() {
+			d, err := s.InspectImage(name)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			out = append(out, d)
+		}
+		if f := c.String("format"); f != "" && f != "json" {
+			if err := format.Rows(c.App.Writer, f, out, nil, false); err != nil {
+				return err
+			}
+		} else if len(out) > 0 || len(errs) == 0 {
+			if err := format.JSON(c.App.Writer, nonNilSlice(out)); err != nil {
+				return err
+			}
+		}
+		return errors.Join(errs...)
+	})
+}
+
+func nonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func humanSize(n int64) string { return units.HumanSizeWithPrecision(float64(n), 3) }
+
+func since(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return units.HumanDuration(time.Since(t)) + " ago"
+}

@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/engine-dev/engine/internal/format"
+	"github.com/engine-dev/engine/storage"
+)
+
+func imagesFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show intermediate images too"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print ids only"},
+		&cli.BoolFlag{Name: "digests", Usage: "show digests"},
+		&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate ids"},
+		&cli.BoolFlag{Name: "noheading", Aliases: []string{"n"}, Usage: "print no header"},
+		&cli.StringFlag{Name: "format", Usage: "json or a Go template"},
+		&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE (dangling, label, reference, before, since, id, until)"},
+	}
+}
+
+// imageRow is one line of `images`, with podman's template field names.
+type imageRow struct {
+	ID, Repository, Tag, Digest string
+	Created, CreatedSince       string
+	CreatedAt                   time.Time
+	CreatedTime                 time.Time
+	Size                        string
+	VirtualSize                 string
+	Containers                  int
+	Names                       []string
+	Dangling                    bool
+	ReadOnly                    bool
+	Labels                      map[string]string
+}
+
+var imageHeaders = map[string]string{"ID": "IMAGE ID", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "VirtualSize": "SIZE"}
+
+func imagesAction(c *cli.Context) error {
+	if c.NArg() > 1 {
+		return fmt.Errorf("images takes at most one image name")
+	}
+	filters := c.StringSlice("filter")
+	if c.NArg() == 1 {
+		filters = append(filters, "reference="+c.Args().First())
+	}
+	return withStore(c, func(s *storage.Store) error {
+		sums, err := s.ListImages(storage.ListOptions{All: c.Bool("all"), Filters: filters})
+		if err != nil {
+			return err
+		}
+		if c.String("format") == "json" {
+			return format.JSON(c.App.Writer, nonNilSlice(sums))
+		}
+		if c.Bool("quiet") {
+			seen := map[string]bool{}
+			for _, sum := range sums {
+				id := imageID(sum.ID, c.Bool("no-trunc"))
+				if !seen[id] {
+					seen[id] = true
+					fmt.Fprintln(c.App.Writer, id)
+				}
+			}
+			return nil
+		}
+		tmpl := "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+		if c.Bool("digests") {
+			tmpl = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+		}
+		if f := c.String("format"); f != "" {
+			tmpl = f
+		}
+		return format.Rows(c.App.Writer, tmpl, imageRows(sums, c.Bool("no-trunc")), imageHeaders, c.Bool("noheading"))
+	})
+}
+
+func imageRows(sums []storage.ImageSummary, noTrunc bool) []imageRow {
+	var rows []imageRow
+	for _, sum := range sums {
+		base := imageRow{
+			ID: imageID(sum.ID, noTrunc), Digest: sum.Digest, Created: since(sum.CreatedAt),
+			CreatedSince: since(sum.CreatedAt), CreatedAt: sum.CreatedAt, CreatedTime: sum.CreatedAt,
+			Size: humanSize(sum.Size), VirtualSize: humanSize(sum.VirtualSize), Containers: sum.Containers,
+			Names: sum.Names, Dangling: sum.Dangling, Labels: sum.Labels,
+		}
+		if len(sum.Names) == 0 {
+			base.Repository, base.Tag = "<none>", "<none>"
+			rows = append(rows, base)
+			continue
+		}
+		for _, n := range sum.Names {
+			r := base
+			r.Repository, r.Tag = storage.SplitName(n)
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+func imageID(id string, noTrunc bool) string {
+	if noTrunc {
+		return "sha256:" + id
+	}
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
