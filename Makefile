@@ -1,0 +1,53 @@
+# engine: build, test, install.
+GO ?= go
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILDTAGS ?= exclude_graphdriver_btrfs containers_image_openpgp containers_image_docker_daemon_stub seccomp libsqlite3
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/engine-dev/engine/internal/cli.Version=$(VERSION)
+CNI_PLUGINS := main/bridge main/loopback meta/portmap ipam/host-local meta/firewall meta/tuning
+CNI_MODULE := github.com/containernetworking/plugins/plugins
+TESTFLAGS ?=
+
+.PHONY: all engine cni install test unit bench demo clean vet fmt FORCE
+
+all: engine cni
+
+engine: bin/engine
+
+bin/engine: FORCE
+	CGO_ENABLED=1 $(GO) build -tags "$(BUILDTAGS)" -ldflags "$(LDFLAGS)" -o $@ .
+
+# The CNI plugins pinned in go.mod (tool directives), static, into bin/cni/.
+cni:
+	@mkdir -p bin/cni
+	CGO_ENABLED=0 $(GO) build -o bin/cni/ $(addprefix $(CNI_MODULE)/,$(CNI_PLUGINS))
+
+install: all
+	install -D -m 0755 bin/engine $(DESTDIR)$(PREFIX)/bin/engine
+	install -d $(DESTDIR)$(PREFIX)/libexec/engine/cni
+	install -m 0755 bin/cni/* $(DESTDIR)$(PREFIX)/libexec/engine/cni/
+
+# Every test: unit tests and the integration suite against the built binary, as root
+# and, where it applies, as an ordinary user made by the tests.
+test: all
+	ENGINE_BINARY=$(CURDIR)/bin/engine CNI_PATH=$(CURDIR)/bin/cni \
+		$(GO) test -tags "$(BUILDTAGS)" -count=1 -timeout 30m $(TESTFLAGS) ./...
+
+# Unit tests only: no root, no binary.
+unit:
+	$(GO) test -tags "$(BUILDTAGS)" -count=1 -short ./...
+
+vet:
+	$(GO) vet -tags "$(BUILDTAGS)" ./...
+
+fmt:
+	gofmt -l -w $$(git ls-files '*.go')
+
+demo: all
+	bash .ci/demo
+
+clean:
+	rm -rf bin
+
+FORCE:
