@@ -33,7 +33,8 @@ type Engine struct {
 	RuntimeDir string // $XDG_RUNTIME_DIR, per test
 	Base       string // the per-test directory holding all of the above
 
-	t testing.TB
+	t       testing.TB
+	rawUsed bool // RunRaw touched the default store: clean it up too
 }
 
 // Rootless tells whether the engine runs as the test user.
@@ -122,6 +123,25 @@ func (e *Engine) Run(args ...string) Result {
 // RunStdin is Run with stdin connected to r.
 func (e *Engine) RunStdin(stdin io.Reader, args ...string) Result {
 	full := append([]string{"--root", e.Root, "--runroot", e.RunRoot}, args...)
+	res := e.exec(stdin, full)
+	res.Cmd = e.cmdline(args)
+	return res
+}
+
+// RunRaw runs the engine without --root and --runroot, so that it picks its default
+// store: for tests of those defaults. As root that is the host's real store, so
+// RunRaw refuses to run as root.
+func (e *Engine) RunRaw(args ...string) Result {
+	if !e.Rootless() {
+		e.t.Fatalf("RunRaw as root would use the host's store: %v", args)
+	}
+	e.rawUsed = true
+	res := e.exec(nil, args)
+	res.Cmd = e.cmdline(args) + " (default store)"
+	return res
+}
+
+func (e *Engine) exec(stdin io.Reader, full []string) Result {
 	ctx, cancel := context.WithTimeout(context.Background(), CommandTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, e.Bin, full...)
@@ -139,7 +159,7 @@ func (e *Engine) RunStdin(stdin io.Reader, args ...string) Result {
 			Uid: e.User.UID, Gid: e.User.GID, Groups: e.User.Groups,
 		}
 	}
-	res := Result{Cmd: e.cmdline(args)}
+	var res Result
 	err := cmd.Run()
 	res.Stdout, res.Stderr = stdout.String(), stderr.String()
 	var exitErr *exec.ExitError
@@ -196,7 +216,10 @@ func (e *Engine) cleanup() {
 	// the way users would. A failure here is not this test's concern (the command may
 	// not exist yet); what is left behind is.
 	e.Run("rmi", "-a", "-f")
-	if procs := processesMentioning(e.Root); len(procs) > 0 {
+	if e.rawUsed {
+		e.RunRaw("rmi", "-a", "-f")
+	}
+	if procs := processesMentioning(e.Base); len(procs) > 0 {
 		t.Errorf("[%s] engine processes still running after the test: %s", e.Mode(), strings.Join(procs, "; "))
 		for _, p := range procs {
 			var pid int
@@ -206,8 +229,9 @@ func (e *Engine) cleanup() {
 		}
 	}
 	// Rootless mounts live in user namespaces that die with each process: any mount
-	// still in the host's table under the store is a leak in both modes.
-	leaked, err := MountsUnder(e.Root, e.RunRoot)
+	// still in the host's table under the store (or a default store under the per-test
+	// HOME and XDG_RUNTIME_DIR) is a leak in both modes.
+	leaked, err := MountsUnder(e.Base)
 	if err != nil {
 		t.Errorf("reading mount table: %v", err)
 	}
