@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -65,8 +66,13 @@ func NeedsUserNamespace(args []string) bool {
 
 // Run runs the CLI and returns the process exit code.
 func Run(args []string) int {
-	app := newApp(os.Stdout, os.Stderr)
+	// Buffered: table output is written cell by cell, a syscall each on a bare os.Stdout.
+	out := bufio.NewWriterSize(os.Stdout, 64<<10)
+	app := newApp(out, os.Stderr)
 	err := app.Run(args)
+	if ferr := out.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("writing output: %w", ferr)
+	}
 	if err == nil {
 		return 0
 	}
