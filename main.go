@@ -5,28 +5,25 @@ import (
 	"os"
 
 	"github.com/opencontainers/runc/libcontainer"
-	_ "github.com/opencontainers/runc/libcontainer/nsenter" // runs the nsexec constructor for "init"
+	_ "github.com/opencontainers/runc/libcontainer/nsenter" // nsexec constructor for "init"
 	"go.podman.io/storage/pkg/reexec"
-	"go.podman.io/storage/pkg/unshare"
 
+	// Before Go starts: the container monitor (_ENGINE_MONITOR) and, for a non-root
+	// user, joining (or creating) the user's user+mount namespace held by a pause
+	// process, as podman does. Both run in a C constructor; see its package doc.
+	_ "github.com/engine-dev/engine/internal/early"
 	"github.com/engine-dev/engine/internal/cli"
 )
 
 func main() {
-	// Order matters: libcontainer's init is a re-exec of this binary inside the new
-	// container; it must run before anything else parses flags, and never returns.
+	// libcontainer's init is this binary re-executed inside the new container; it must
+	// run before anything parses flags, and never returns.
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		libcontainer.Init()
 	}
 	// containers/storage re-executes itself for chrooted archive extraction.
 	if reexec.Init() {
 		return
-	}
-	// A non-root user runs inside a user namespace built from /etc/subuid and
-	// /etc/subgid, as buildah and podman do; the same mappings every invocation keep
-	// the store's ownership stable.
-	if cli.NeedsUserNamespace(os.Args) {
-		unshare.MaybeReexecUsingUserNamespace(false)
 	}
 	os.Exit(cli.Run(os.Args))
 }

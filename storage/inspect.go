@@ -137,3 +137,12 @@ func nonNil(l []string) []string {
 	}
 	return l
 }
+
+// ImageConfig returns the runtime config (Env, Cmd, Entrypoint, ...) of a local image.
+func (s *Store) ImageConfig(id string) (imgspec.ImageConfig, error) {
+	cfg, err := s.imageConfig(id)
+	if err != nil || cfg == nil {
+		return imgspec.ImageConfig{}, err
+	}
+	return cfg.Config, nil
+}

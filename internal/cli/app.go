@@ -45,25 +45,6 @@ func withCode(code int, err error) error {
 	return &exitError{code: code, err: err}
 }
 
-// NeedsUserNamespace tells main whether this invocation must run inside the rootless
-// user namespace: everything but version and help, which touch no store and should
-// not pay for a re-exec.
-func NeedsUserNamespace(args []string) bool {
-	if os.Geteuid() == 0 {
-		return false
-	}
-	for _, a := range args[1:] {
-		switch a {
-		case "version", "--version", "-v", "help", "--help", "-h":
-			return false
-		}
-		if !strings.HasPrefix(a, "-") {
-			return true
-		}
-	}
-	return true
-}
-
 // Run runs the CLI and returns the process exit code.
 func Run(args []string) int {
 	// Buffered: table output is written cell by cell, a syscall each on a bare os.Stdout.
@@ -90,6 +71,8 @@ func Run(args []string) int {
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
+	// -h is --hostname for run and create, as in podman; help is --help only.
+	cli.HelpFlag = &cli.BoolFlag{Name: "help", Usage: "show help"}
 	app := &cli.App{
 		Name:                   "engine",
 		Usage:                  "a daemonless container engine",
@@ -121,7 +104,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		},
 	}
 	app.Commands = append(app.Commands, imageCommands()...)
+	app.Commands = append(app.Commands, containerCommands()...)
 	app.Commands = append(app.Commands, systemCommands()...)
+	app.Commands = append(app.Commands, hiddenCommands()...)
 	return app
 }
 

@@ -1,0 +1,162 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	_ "github.com/opencontainers/cgroups/devices" // device rules for cgroup v1 and v2, as runc enables them
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"go.podman.io/storage/pkg/unshare"
+)
+
+// CreateHelper is the monitor's child that creates the container through
+// libcontainer and exits; the container's init is then reparented to the monitor,
+// which is a subreaper. fds: 0-2 the container's stdio, 3 the console socket (tty),
+// 4 the status pipe, where it writes "ok PID" or "err CODE MESSAGE". It opens no store:
+// everything it needs is in runDir, written by Start.
+func CreateHelper(runDir, id string) int {
+	status := os.NewFile(4, "status")
+	pid, err := createContainer(runDir, id)
+	if err != nil {
+		code := exitCodeFor(err)
+		fmt.Fprintf(status, "err %d %s\n", code, oneLine(err))
+		return code
+	}
+	fmt.Fprintf(status, "ok %d\n", pid)
+	return 0
+}
+
+func createContainer(runDir, id string) (int, error) {
+	b, err := os.ReadFile(filepath.Join(runDir, fileSpec))
+	if err != nil {
+		return 0, fmt.Errorf("reading spec: %w", err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(b, &spec); err != nil {
+		return 0, fmt.Errorf("parsing spec: %w", err)
+	}
+	lc, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
+		CgroupName: id, Spec: &spec, RootlessCgroups: unshare.IsRootless(),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("container config: %w", err)
+	}
+	root := filepath.Join(runDir, "lc")
+	if old, err := libcontainer.Load(root, id); err == nil {
+		_ = old.Destroy() // left over from the previous run of a restarted container
+	}
+	ctr, err := libcontainer.Create(root, id, lc)
+	if err != nil {
+		return 0, fmt.Errorf("creating container: %w", err)
+	}
+	sp := spec.Process
+	p := &libcontainer.Process{
+		Args: sp.Args, Env: sp.Env, Cwd: sp.Cwd, Init: true,
+		UID: int(sp.User.UID), GID: int(sp.User.GID),
+	}
+	for _, g := range sp.User.AdditionalGids {
+		p.AdditionalGroups = append(p.AdditionalGroups, int(g))
+	}
+	if sp.Terminal {
+		p.ConsoleSocket = os.NewFile(3, "console")
+	} else {
+		p.Stdin, p.Stdout, p.Stderr = os.Stdin, os.Stdout, os.Stderr
+	}
+	// Start only: the init waits on libcontainer's exec fifo until the CLI (after it
+	// attached) or the monitor (for a restart) opens it. Run would also wait for the
+	// process here and could reap it before the monitor, its subreaper, can.
+	if err := ctr.Start(p); err != nil {
+		_ = ctr.Destroy()
+		return 0, err
+	}
+	pid, err := p.Pid()
+	if err != nil {
+		return 0, err
+	}
+	if err := writeFileAtomic(filepath.Join(runDir, filePid), []byte(strconv.Itoa(pid)), 0o600); err != nil {
+		return 0, err
+	}
+	return pid, nil
+}
+
+// exitCodeFor maps a failure to start the container's command to docker's codes.
+func exitCodeFor(err error) int {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
+		return 127
+	case strings.Contains(msg, "permission denied"), strings.Contains(msg, "is a directory"):
+		return 126
+	}
+	return 125
+}
+
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", " ")
+}
+
+// Cleanup runs after the container's process exited (the monitor's cleanup helper):
+// it releases what the run held and removes the container for --rm.
+func (r *Runtime) Cleanup(id string) error {
+	c, err := r.Lookup(id)
+	if err != nil {
+		if errors.Is(err, ErrNoSuchContainer) {
+			return nil // removed already (rm -f, or a --rm race)
+		}
+		return err
+	}
+	unlock, err := c.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := c.State()
+	if err != nil {
+		return err
+	}
+	if st.Running() {
+		return nil // restarted meanwhile
+	}
+	if err := c.cleanupLocked(st); err != nil {
+		return err
+	}
+	if c.Config.Remove {
+		return c.removeLocked()
+	}
+	return nil
+}
+
+// cleanupLocked releases the resources of a container that is not running: the
+// libcontainer state and cgroup, a process a lost monitor left behind, the rootfs
+// mount. Each step is idempotent, so it is safe after a crash at any point.
+func (c *Container) cleanupLocked(st State) error {
+	run, err := c.RunDir()
+	if err != nil {
+		return err
+	}
+	if st.MonitorLost {
+		if pid, _, err := readPidFile(filepath.Join(run, filePid)); err == nil && alive(pid) {
+			_ = killPid(pid, 9)
+		}
+		_ = writeFileAtomic(filepath.Join(run, fileExit), []byte(fmt.Sprintf("137 %d\n", nowNano())), 0o600)
+	}
+	if lc, err := libcontainer.Load(filepath.Join(run, "lc"), c.ID); err == nil {
+		_ = lc.Destroy()
+	}
+	if _, err := c.r.store.Unmount(c.ID, true); err != nil && !isNotMounted(err) {
+		return fmt.Errorf("unmounting rootfs of %s: %w", c.Name, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(run, fileExit)); err == nil {
+		if d, err := c.DataDir(); err == nil {
+			_ = writeFileAtomic(filepath.Join(d, fileLastExit), b, 0o600)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	cstorage "go.podman.io/storage"
+	"go.podman.io/storage/pkg/unshare"
+
+	"github.com/engine-dev/engine/storage"
+)
+
+// Runtime runs containers on one store. It is cheap: every engine invocation makes one.
+type Runtime struct {
+	store    *storage.Store
+	exe      string   // this binary, re-executed for the monitor and its helpers
+	global   []string // global flags that select the same store in helpers
+	rootless bool
+}
+
+// Options configure New.
+type Options struct {
+	// GlobalArgs are the CLI's global flags (--root ... --runroot ...) to pass on to the
+	// helpers the monitor runs, so that they open the same store.
+	GlobalArgs []string
+}
+
+// New returns a runtime on store.
+func New(store *storage.Store, opts Options) (*Runtime, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding own executable: %w", err)
+	}
+	return &Runtime{store: store, exe: exe, global: opts.GlobalArgs, rootless: unshare.IsRootless()}, nil
+}
+
+// Store returns the runtime's image store.
+func (r *Runtime) Store() *storage.Store { return r.store }
+
+// Container is one container: its record in the store and its config.
+type Container struct {
+	ID     string
+	Name   string
+	Config *Config
+	Layer  string
+	r      *Runtime
+}
+
+func (r *Runtime) runDir(id string) (string, error) {
+	d, err := r.store.ContainerRunDirectory(id)
+	if err != nil {
+		return "", fmt.Errorf("container %s: run directory: %w", shortID(id), err)
+	}
+	return d, nil
+}
+
+func (r *Runtime) dataDir(id string) (string, error) {
+	d, err := r.store.ContainerDirectory(id)
+	if err != nil {
+		return "", fmt.Errorf("container %s: directory: %w", shortID(id), err)
+	}
+	return d, nil
+}
+
+// RunDir is the container's volatile directory (tmpfs): monitor files, exit code.
+func (c *Container) RunDir() (string, error) { return c.r.runDir(c.ID) }
+
+// DataDir is the container's persistent directory: logs, last exit.
+func (c *Container) DataDir() (string, error) { return c.r.dataDir(c.ID) }
+
+// LogPath is the container's json-file log.
+func (c *Container) LogPath() string {
+	d, err := c.DataDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(d, "ctr.log")
+}
+
+func (r *Runtime) fromStore(sc *cstorage.Container) (*Container, error) {
+	cfg, err := parseConfig(sc.ID, sc.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Engine != 1 {
+		return nil, fmt.Errorf("container %s was not made by engine: %w", shortID(sc.ID), ErrNoSuchContainer)
+	}
+	name := cfg.Name
+	if len(sc.Names) > 0 {
+		name = sc.Names[0]
+	}
+	cfg.Name = name
+	return &Container{ID: sc.ID, Name: name, Config: cfg, Layer: sc.LayerID, r: r}, nil
+}
+
+// Lookup finds a container by name, full id or unique id prefix.
+func (r *Runtime) Lookup(nameOrID string) (*Container, error) {
+	if nameOrID == "" {
+		return nil, fmt.Errorf("empty container name: %w", ErrNoSuchContainer)
+	}
+	sc, err := r.store.Container(nameOrID)
+	if err != nil {
+		if errors.Is(err, cstorage.ErrContainerUnknown) {
+			return nil, fmt.Errorf("%s: %w", nameOrID, ErrNoSuchContainer)
+		}
+		return nil, fmt.Errorf("looking up container %s: %w", nameOrID, err)
+	}
+	return r.fromStore(sc)
+}
+
+// List returns every container engine made.
+func (r *Runtime) List() ([]*Container, error) {
+	all, err := r.store.Containers()
+	if err != nil {
+		return nil, fmt.Errorf("listing containers: %w", err)
+	}
+	out := make([]*Container, 0, len(all))
+	for i := range all {
+		if !strings.Contains(all[i].Metadata, `"engine":1`) {
+			continue
+		}
+		if c, err := r.fromStore(&all[i]); err == nil {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}

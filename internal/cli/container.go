@@ -1,0 +1,423 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/engine-dev/engine/engine"
+)
+
+func containerCommands() []*cli.Command {
+	run := &cli.Command{Name: "run", Usage: "run a command in a new container", ArgsUsage: "IMAGE [COMMAND [ARG...]]",
+		Flags: append(createFlags(),
+			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the id"},
+			&cli.BoolFlag{Name: "sig-proxy", Value: true, Usage: "forward signals to the container"},
+		), Action: runAction, SkipFlagParsing: false}
+	create := &cli.Command{Name: "create", Usage: "create a container", ArgsUsage: "IMAGE [COMMAND [ARG...]]",
+		Flags: createFlags(), Action: createAction}
+	start := &cli.Command{Name: "start", Usage: "start containers", ArgsUsage: "CONTAINER...", Action: startAction, Flags: []cli.Flag{
+		&cli.BoolFlag{Name: "attach", Aliases: []string{"a"}}, &cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}},
+		&cli.StringFlag{Name: "detach-keys", Value: "ctrl-p,ctrl-q"}, &cli.BoolFlag{Name: "sig-proxy", Value: true},
+	}}
+	stop := &cli.Command{Name: "stop", Usage: "stop containers", ArgsUsage: "CONTAINER...", Action: stopAction, Flags: []cli.Flag{
+		&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: -1, Usage: "seconds to wait before SIGKILL"},
+		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}},
+	}}
+	restart := &cli.Command{Name: "restart", Usage: "restart containers", ArgsUsage: "CONTAINER...", Action: restartAction, Flags: []cli.Flag{
+		&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: -1},
+	}}
+	kill := &cli.Command{Name: "kill", Usage: "signal containers", ArgsUsage: "CONTAINER...", Action: killAction, Flags: []cli.Flag{
+		&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "KILL"},
+	}}
+	rm := &cli.Command{Name: "rm", Usage: "remove containers", ArgsUsage: "CONTAINER...", Action: rmAction, Flags: []cli.Flag{
+		&cli.BoolFlag{Name: "force", Aliases: []string{"f"}}, &cli.BoolFlag{Name: "all", Aliases: []string{"a"}},
+		&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}},
+	}}
+	wait := &cli.Command{Name: "wait", Usage: "wait for containers to exit and print their codes", ArgsUsage: "CONTAINER...", Action: waitAction}
+	logs := &cli.Command{Name: "logs", Usage: "print a container's output", ArgsUsage: "CONTAINER", Action: logsAction, Flags: []cli.Flag{
+		&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}}, &cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}},
+		&cli.StringFlag{Name: "tail", Value: "all"}, &cli.StringFlag{Name: "since"}, &cli.StringFlag{Name: "until"},
+	}}
+	exec := &cli.Command{Name: "exec", Usage: "run a command in a running container", ArgsUsage: "CONTAINER COMMAND [ARG...]", Action: execAction, Flags: []cli.Flag{
+		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}}, &cli.BoolFlag{Name: "tty", Aliases: []string{"t"}},
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}}, &cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}},
+		&cli.StringFlag{Name: "user", Aliases: []string{"u"}}, &cli.StringFlag{Name: "workdir", Aliases: []string{"w"}},
+	}}
+	attach := &cli.Command{Name: "attach", Usage: "attach to a running container", ArgsUsage: "CONTAINER", Action: attachAction, Flags: []cli.Flag{
+		&cli.StringFlag{Name: "detach-keys", Value: "ctrl-p,ctrl-q"}, &cli.BoolFlag{Name: "no-stdin"}, &cli.BoolFlag{Name: "sig-proxy", Value: true},
+	}}
+	pause := &cli.Command{Name: "pause", Usage: "freeze containers", ArgsUsage: "CONTAINER...", Action: eachCtr(func(c *engine.Container) error { return c.Pause() })}
+	unpause := &cli.Command{Name: "unpause", Usage: "thaw containers", ArgsUsage: "CONTAINER...", Action: eachCtr(func(c *engine.Container) error { return c.Unpause() })}
+	ps := &cli.Command{Name: "ps", Usage: "list containers", Action: psAction, Flags: psFlags()}
+	inspect := &cli.Command{Name: "inspect", Usage: "show details of containers or images", ArgsUsage: "NAME...", Action: inspectAction, Flags: []cli.Flag{
+		&cli.StringFlag{Name: "format", Aliases: []string{"f"}}, &cli.StringFlag{Name: "type", Value: "all"},
+	}}
+	ctrInspect := *inspect
+	ctrInspect.Action = func(c *cli.Context) error { return inspectAs(c, "container") }
+	ls := *ps
+	ls.Name, ls.Aliases = "ls", []string{"list"}
+	group := &cli.Command{Name: "container", Usage: "manage containers", Subcommands: []*cli.Command{
+		run, create, start, stop, restart, kill, rm, wait, logs, exec, attach, pause, unpause, &ls, &ctrInspect,
+	}}
+	return []*cli.Command{group, run, create, start, stop, restart, kill, rm, wait, logs, exec, attach, pause, unpause, ps, inspect}
+}
+
+// eachCtr runs fn on every named container, printing each name that succeeded, and
+// returns the errors (podman's behaviour for stop, kill, rm, pause ...).
+func eachCtr(fn func(*engine.Container) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() == 0 {
+			return fmt.Errorf("%s requires at least one container", c.Command.Name)
+		}
+		return withRuntime(c, func(r *engine.Runtime) error {
+			var errs []error
+			for _, name := range c.Args().Slice() {
+				ctr, err := r.Lookup(name)
+				if err == nil {
+					err = fn(ctr)
+				}
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintln(c.App.Writer, name)
+			}
+			return firstCode(errs)
+		})
+	}
+}
+
+// firstCode joins errors and keeps the exit code of the first one.
+func firstCode(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return ctrErr(errors.Join(errs...))
+}
+
+func startAction(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return fmt.Errorf("start requires at least one container")
+	}
+	if c.Bool("attach") && c.NArg() > 1 {
+		return fmt.Errorf("start --attach takes one container")
+	}
+	return withRuntime(c, func(r *engine.Runtime) error {
+		if c.Bool("attach") {
+			ctr, err := r.Lookup(c.Args().First())
+			if err != nil {
+				return ctrErr(err)
+			}
+			if c.Bool("interactive") {
+				ctr.Config.Interactive = true
+			}
+			if err := ctr.Start(engine.StartOptions{Attach: true}); err != nil {
+				return startErr(err)
+			}
+			keys, err := engine.ParseDetachKeys(c.String("detach-keys"))
+			if err != nil {
+				return err
+			}
+			code, err := attachAndWait(c, ctr, keys, ctr.Exec)
+			if errors.Is(err, engine.ErrDetached) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if code != 0 {
+				return withCode(code, errSilent)
+			}
+			return nil
+		}
+		var errs []error
+		for _, name := range c.Args().Slice() {
+			ctr, err := r.Lookup(name)
+			if err == nil {
+				err = ctr.Start(engine.StartOptions{})
+			}
+			if err != nil {
+				errs = append(errs, startErr(err))
+				continue
+			}
+			fmt.Fprintln(c.App.Writer, name)
+		}
+		if len(errs) == 1 {
+			return errs[0]
+		}
+		return firstCode(errs)
+	})
+}
+
+func stopTimeout(c *cli.Context) (*uint, error) {
+	if !c.IsSet("time") {
+		return nil, nil
+	}
+	t := c.Int("time")
+	if t < 0 {
+		return nil, fmt.Errorf("invalid --time %d: must not be negative", t)
+	}
+	u := uint(t)
+	return &u, nil
+}
+
+func stopAction(c *cli.Context) error {
+	t, err := stopTimeout(c)
+	if err != nil {
+		return err
+	}
+	if c.Bool("all") {
+		return withRuntime(c, func(r *engine.Runtime) error {
+			ctrs, err := r.List()
+			if err != nil {
+				return err
+			}
+			var errs []error
+			for _, ctr := range ctrs {
+				if err := ctr.Stop(t); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintln(c.App.Writer, ctr.ID)
+			}
+			return firstCode(errs)
+		})
+	}
+	return eachCtr(func(ctr *engine.Container) error { return ctr.Stop(t) })(c)
+}
+
+func restartAction(c *cli.Context) error {
+	t, err := stopTimeout(c)
+	if err != nil {
+		return err
+	}
+	return eachCtr(func(ctr *engine.Container) error {
+		if err := ctr.Stop(t); err != nil {
+			return err
+		}
+		ctr.WaitRemoved()
+		return startErr(ctr.Start(engine.StartOptions{}))
+	})(c)
+}
+
+func killAction(c *cli.Context) error {
+	sig, err := engine.ParseSignal(c.String("signal"))
+	if err != nil {
+		return err
+	}
+	return eachCtr(func(ctr *engine.Container) error { return ctr.Kill(sig) })(c)
+}
+
+func rmAction(c *cli.Context) error {
+	force := c.Bool("force")
+	if c.Bool("all") {
+		return withRuntime(c, func(r *engine.Runtime) error {
+			ctrs, err := r.List()
+			if err != nil {
+				return err
+			}
+			var errs []error
+			for _, ctr := range ctrs {
+				if err := ctr.Remove(force); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintln(c.App.Writer, ctr.ID)
+			}
+			return firstCode(errs)
+		})
+	}
+	if c.NArg() == 0 {
+		return fmt.Errorf("rm requires at least one container or --all")
+	}
+	return withRuntime(c, func(r *engine.Runtime) error {
+		var errs []error
+		for _, name := range c.Args().Slice() {
+			ctr, err := r.Lookup(name)
+			if err == nil {
+				err = ctr.Remove(force)
+				if err == nil {
+					fmt.Fprintln(c.App.Writer, ctr.ID)
+					continue
+				}
+			}
+			errs = append(errs, err)
+		}
+		return firstCode(errs)
+	})
+}
+
+func waitAction(c *cli.Context) error {
+	return eachCtrPrint(c, func(ctr *engine.Container) (string, error) {
+		code, err := ctr.Wait()
+		return strconv.Itoa(code), err
+	})
+}
+
+// eachCtrPrint is eachCtr for commands that print a value per container.
+func eachCtrPrint(c *cli.Context, fn func(*engine.Container) (string, error)) error {
+	if c.NArg() == 0 {
+		return fmt.Errorf("%s requires at least one container", c.Command.Name)
+	}
+	return withRuntime(c, func(r *engine.Runtime) error {
+		var errs []error
+		for _, name := range c.Args().Slice() {
+			ctr, err := r.Lookup(name)
+			var out string
+			if err == nil {
+				out, err = fn(ctr)
+			}
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			fmt.Fprintln(c.App.Writer, out)
+		}
+		return firstCode(errs)
+	})
+}
+
+func logsAction(c *cli.Context) error {
+	name, err := oneArg(c, "container")
+	if err != nil {
+		return err
+	}
+	o := engine.LogOptions{Follow: c.Bool("follow"), Timestamps: c.Bool("timestamps"), Tail: -1}
+	if t := c.String("tail"); t != "all" && t != "" {
+		n, err := strconv.Atoi(t)
+		if err != nil {
+			return fmt.Errorf("invalid --tail %q: want a number or all", t)
+		}
+		if n >= 0 {
+			o.Tail = n
+		}
+	}
+	for _, f := range []struct {
+		flag string
+		dst  *time.Time
+	}{{"since", &o.Since}, {"until", &o.Until}} {
+		if v := c.String(f.flag); v != "" {
+			t, err := parseTime(v)
+			if err != nil {
+				return fmt.Errorf("invalid --%s %q: %w", f.flag, v, err)
+			}
+			*f.dst = t
+		}
+	}
+	return withRuntime(c, func(r *engine.Runtime) error {
+		ctr, err := r.Lookup(name)
+		if err != nil {
+			return ctrErr(err)
+		}
+		return ctr.Logs(c.Context, c.App.Writer, os.Stderr, o)
+	})
+}
+
+// parseTime reads a duration ago ("10m"), a Unix timestamp or an RFC 3339 time.
+func parseTime(v string) (time.Time, error) {
+	if d, err := time.ParseDuration(v); err == nil {
+		return time.Now().Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		return time.Unix(0, int64(f*1e9)), nil
+	}
+	return time.Time{}, fmt.Errorf("not a duration, timestamp or RFC 3339 time")
+}
+
+func execAction(c *cli.Context) error {
+	if c.NArg() < 2 {
+		return fmt.Errorf("exec requires a container and a command")
+	}
+	return withRuntime(c, func(r *engine.Runtime) error {
+		ctr, err := r.Lookup(c.Args().First())
+		if err != nil {
+			return ctrErr(err)
+		}
+		o := engine.ExecOptions{Cmd: c.Args().Tail(), Env: c.StringSlice("env"), User: c.String("user"),
+			WorkDir: c.String("workdir"), TTY: c.Bool("tty"), Detach: c.Bool("detach"),
+			Stdout: os.Stdout, Stderr: os.Stderr}
+		if c.Bool("interactive") {
+			o.Stdin = os.Stdin
+		}
+		done := make(chan struct{})
+		if o.TTY {
+			o.Console = func(master *os.File) {
+				inFd := int(os.Stdin.Fd())
+				if term.IsTerminal(inFd) {
+					if old, err := term.MakeRaw(inFd); err == nil {
+						defer func() { <-done; term.Restore(inFd, old) }()
+					}
+				}
+				if c.Bool("interactive") {
+					go io.Copy(master, os.Stdin)
+				}
+				go func() { io.Copy(os.Stdout, master); close(done) }()
+			}
+		}
+		code, err := ctr.ExecProcess(o)
+		if err != nil {
+			if errors.Is(err, engine.ErrCtrStateInvalid) {
+				return err
+			}
+			return withCode(code, err)
+		}
+		if o.TTY {
+			select {
+			case <-done:
+			case <-time.After(time.Second):
+			}
+		}
+		if code != 0 {
+			return withCode(code, errSilent)
+		}
+		return nil
+	})
+}
+
+func attachAction(c *cli.Context) error {
+	name, err := oneArg(c, "container")
+	if err != nil {
+		return err
+	}
+	return withRuntime(c, func(r *engine.Runtime) error {
+		ctr, err := r.Lookup(name)
+		if err != nil {
+			return ctrErr(err)
+		}
+		st, err := ctr.State()
+		if err != nil {
+			return err
+		}
+		if st.Status != engine.StatusRunning {
+			return fmt.Errorf("you can only attach to running containers: %s is %s: %w", name, st.Status, engine.ErrCtrStateInvalid)
+		}
+		if c.Bool("no-stdin") {
+			ctr.Config.Interactive = false
+		}
+		keys, err := engine.ParseDetachKeys(c.String("detach-keys"))
+		if err != nil {
+			return err
+		}
+		code, err := attachAndWait(c, ctr, keys, nil)
+		if errors.Is(err, engine.ErrDetached) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if code != 0 {
+			return withCode(code, errSilent)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/engine-dev/engine/engine"
+	"github.com/engine-dev/engine/internal/format"
+	"github.com/engine-dev/engine/storage"
+)
+
+func psFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show all containers, not only running ones"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print ids only"},
+		&cli.BoolFlag{Name: "latest", Aliases: []string{"l"}, Usage: "show the newest container"},
+		&cli.IntFlag{Name: "last", Aliases: []string{"n"}, Value: -1, Usage: "show the N newest containers"},
+		&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate output"},
+		&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "show sizes"},
+		&cli.BoolFlag{Name: "noheading", Usage: "print no header"},
+		&cli.StringFlag{Name: "format", Usage: "json or a Go template"},
+		&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "status, name, id, label, ancestor, exited"},
+	}
+}
+
+// psRow is one line of `ps`, with podman's template field names.
+type psRow struct {
+	ID, Image, Command, CreatedHuman, Status, Ports, Names, State, Size string
+	Created, CreatedAt                                                  string
+	Labels                                                              map[string]string
+	ExitCode, Pid                                                       int
+}
+
+func psAction(c *cli.Context) error {
+	return withRuntime(c, func(r *engine.Runtime) error {
+		sums, err := r.Ps(engine.PsOptions{All: c.Bool("all"), Last: c.Int("last"), Latest: c.Bool("latest"),
+			Size: c.Bool("size"), Filters: c.StringSlice("filter")})
+		if err != nil {
+			return err
+		}
+		if c.String("format") == "json" {
+			return format.JSON(c.App.Writer, nonNilSlice(sums))
+		}
+		noTrunc := c.Bool("no-trunc")
+		if c.Bool("quiet") {
+			for _, s := range sums {
+				fmt.Fprintln(c.App.Writer, trunc(s.ID, noTrunc))
+			}
+			return nil
+		}
+		rows := make([]psRow, 0, len(sums))
+		for _, s := range sums {
+			cmd := strings.Join(s.Command, " ")
+			if !noTrunc && len(cmd) > 20 {
+				cmd = cmd[:17] + "..."
+			}
+			row := psRow{ID: trunc(s.ID, noTrunc), Image: s.Image, Command: cmd, Status: s.Status,
+				Names: strings.Join(s.Names, ","), State: s.State, Labels: s.Labels, ExitCode: s.ExitCode, Pid: s.Pid,
+				CreatedAt: time.Unix(s.Created, 0).String()}
+			row.Created = since(time.Unix(s.Created, 0))
+			row.CreatedHuman = row.Created
+			if s.Size != nil {
+				row.Size = fmt.Sprintf("%s (virtual %s)", humanSize(s.Size.RwSize), humanSize(s.Size.RootFsSize))
+			}
+			rows = append(rows, row)
+		}
+		tmpl := "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Created}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+		if c.Bool("size") {
+			tmpl += "\t{{.Size}}"
+		}
+		if f := c.String("format"); f != "" {
+			tmpl = f
+		}
+		return format.Rows(c.App.Writer, tmpl, rows, map[string]string{"ID": "CONTAINER ID"}, c.Bool("noheading"))
+	})
+}
+
+func trunc(id string, noTrunc bool) string {
+	if noTrunc || len(id) <= 12 {
+		return id
+	}
+	return id[:12]
+}
+
+func inspectAction(c *cli.Context) error { return inspectAs(c, c.String("type")) }
+
+// inspectAs prints containers and/or images (podman's `inspect --type`).
+func inspectAs(c *cli.Context, kind string) error {
+	if c.NArg() == 0 {
+		return fmt.Errorf("inspect requires at least one name")
+	}
+	switch kind {
+	case "all", "container", "image":
+	default:
+		return fmt.Errorf("invalid --type %q: want container, image or all", kind)
+	}
+	return withRuntime(c, func(r *engine.Runtime) error {
+		var out []any
+		var errs []error
+		for _, name := range c.Args().Slice() {
+			if kind != "image" {
+				ctr, err := r.Lookup(name)
+				if err == nil {
+					d, err := ctr.Inspect()
+					if err != nil {
+						errs = append(errs, err)
+					} else {
+						out = append(out, d)
+					}
+					continue
+				}
+				if kind == "container" {
+					errs = append(errs, err)
+					continue
+				}
+			}
+			d, err := r.Store().InspectImage(name)
+			if err != nil {
+				if storage.IsNotFound(err) && kind == "all" {
+					err = fmt.Errorf("no such object: %q", name)
+				}
+				errs = append(errs, err)
+				continue
+			}
+			out = append(out, d)
+		}
+		if f := c.String("format"); f != "" && f != "json" {
+			if err := format.Rows(c.App.Writer, f, out, nil, false); err != nil {
+				return err
+			}
+		} else if len(out) > 0 || len(errs) == 0 {
+			if err := format.JSON(c.App.Writer, nonNilSlice(out)); err != nil {
+				return err
+			}
+		}
+		return errors.Join(errs...)
+	})
+}

@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/engine-dev/engine/engine"
+)
+
+// Hidden entry points the monitor runs (internal/early): they are not for users.
+func hiddenCommands() []*cli.Command {
+	return []*cli.Command{
+		{
+			Name: "__create", Hidden: true, ArgsUsage: "RUNDIR ID",
+			Action: func(c *cli.Context) error {
+				if c.NArg() != 2 {
+					return fmt.Errorf("__create RUNDIR ID")
+				}
+				os.Exit(engine.CreateHelper(c.Args().Get(0), c.Args().Get(1)))
+				return nil
+			},
+		},
+		{
+			Name: "__cleanup", Hidden: true, ArgsUsage: "ID [EXITCODE]",
+			Action: func(c *cli.Context) error {
+				if c.NArg() < 1 {
+					return fmt.Errorf("__cleanup ID")
+				}
+				return withRuntime(c, func(r *engine.Runtime) error {
+					return r.Cleanup(c.Args().First())
+				})
+			},
+		},
+	}
+}
