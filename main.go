@@ -11,8 +11,8 @@ import (
 	// Before Go starts: the container monitor (_ENGINE_MONITOR) and, for a non-root
 	// user, joining (or creating) the user's user+mount namespace held by a pause
 	// process, as podman does. Both run in a C constructor; see its package doc.
-	_ "github.com/engine-dev/engine/internal/early"
 	"github.com/engine-dev/engine/internal/cli"
+	_ "github.com/engine-dev/engine/internal/early"
 )
 
 func main() {

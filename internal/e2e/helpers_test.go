@@ -18,7 +18,7 @@ import (
 // parallel subtest with its own engine and store.
 func bothModes(t *testing.T, fn func(t *testing.T, e *testutil.Engine)) {
 	t.Helper()
-	testutil.RequireRoot(t)
+	requireIntegration(t)
 	t.Parallel()
 	for _, mode := range []string{"root", "rootless"} {
 		t.Run(mode, func(t *testing.T) {
@@ -32,21 +32,31 @@ func bothModes(t *testing.T, fn func(t *testing.T, e *testutil.Engine)) {
 	}
 }
 
+// requireIntegration skips integration tests under -short (make unit) and when not
+// root.
+func requireIntegration(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: skipped with -short")
+	}
+	testutil.RequireRoot(t)
+}
+
 // busybox writes a busybox OCI layout for this test.
 func busybox(t *testing.T, opts testutil.ImageOptions) *testutil.Image {
 	t.Helper()
 	return testutil.BusyboxImageInfo(t, "", opts)
 }
 
-// layoutName is the name podman gives an image pulled from oci:DIR (no tag in the
-// reference): "localhost" + DIR + ":latest".
+// layoutName is the name podman 4.3 gives an image pulled from oci:DIR or
+// oci:DIR:latest: "localhost" + DIR + ":latest".
 func layoutName(img *testutil.Image) string { return "localhost" + img.Dir + ":latest" }
 
-// pull pulls img from its OCI layout (oci:DIR) and returns the name podman would
-// give it.
+// pull pulls img from its OCI layout as oci:DIR:latest (TestPullOCILayoutAndList
+// covers oci:DIR without a tag) and returns the name podman would give it.
 func pull(t *testing.T, e *testutil.Engine, img *testutil.Image) string {
 	t.Helper()
-	e.Must(t, "pull", "oci:"+img.Dir)
+	e.Must(t, "pull", img.Ref)
 	return layoutName(img)
 }
 
@@ -154,12 +164,11 @@ func wantError(t *testing.T, e *testutil.Engine, res testutil.Result, code int, 
 
 // storeState is what a failed command must leave unchanged.
 type storeState struct {
-	images   string   // `images -a --format json`
-	overlay  []string // entries of ROOT/overlay
-	layers   int      // records in ROOT/overlay-layers/layers.json
-	files    []string // every path under ROOT and RUNROOT but lock files
-	varTmp   []string // /var/tmp entries named like the containers libraries' temp files
-	tmpFiles []string // entries of the per-test TMPDIR, if any
+	images  string   // `images -a --format json`
+	overlay []string // entries of ROOT/overlay
+	layers  int      // records in ROOT/overlay-layers/layers.json
+	files   []string // every path under ROOT and RUNROOT but lock files
+	varTmp  []string // /var/tmp entries named like the containers libraries' temp files
 }
 
 // tempNames are the prefixes of the temporary files and directories containers/image
@@ -180,12 +189,29 @@ func snapshot(t *testing.T, e *testutil.Engine) storeState {
 		t.Fatal(err)
 	}
 	for _, root := range []string{e.Root, e.RunRoot} {
+		// Directories without any file below them are left out: an engine may create
+		// its own directories in the store lazily (ROOT/engine/tmp, say), which is not
+		// a leftover of the failure. Leftover layer directories show in s.overlay.
+		var all []string
+		hasFile := map[string]bool{}
 		filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-			if err == nil && !strings.HasSuffix(path, ".lock") {
-				s.files = append(s.files, path)
+			if err != nil || strings.HasSuffix(path, ".lock") {
+				return nil
+			}
+			all = append(all, path)
+			if !d.IsDir() {
+				for dir := filepath.Dir(path); len(dir) >= len(root); dir = filepath.Dir(dir) {
+					hasFile[dir] = true
+				}
+				hasFile[path] = true
 			}
 			return nil
 		})
+		for _, p := range all {
+			if hasFile[p] {
+				s.files = append(s.files, p)
+			}
+		}
 	}
 	for _, n := range dirNames(t, "/var/tmp") {
 		for _, p := range tempNames {

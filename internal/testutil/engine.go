@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -219,6 +220,9 @@ func (e *Engine) cleanup() {
 	if e.rawUsed {
 		e.RunRaw("rmi", "-a", "-f")
 	}
+	if e.Rootless() {
+		e.stopPause()
+	}
 	if procs := processesMentioning(e.Base); len(procs) > 0 {
 		t.Errorf("[%s] engine processes still running after the test: %s", e.Mode(), strings.Join(procs, "; "))
 		for _, p := range procs {
@@ -243,6 +247,48 @@ func (e *Engine) cleanup() {
 	// (SharedDir's cleanup) after everything is unmounted.
 }
 
+// PauseComm is the name (comm) of the engine's per-user pause process, which holds
+// a rootless user's user and mount namespaces between invocations (see
+// internal/early). Its pid is in $XDG_RUNTIME_DIR/engine/pause.pid.
+const PauseComm = "engine-pause"
+
+// stopPause ends the test's rootless pause process, if any: it is expected to
+// outlive each command but not the test's XDG_RUNTIME_DIR.
+func (e *Engine) stopPause() {
+	data, err := os.ReadFile(filepath.Join(e.RuntimeDir, "engine", "pause.pid"))
+	if err != nil {
+		return
+	}
+	var pid int
+	if _, err := fmt.Sscanf(strings.TrimSpace(string(data)), "%d", &pid); err != nil || pid <= 1 {
+		return
+	}
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if err != nil || strings.TrimSpace(string(comm)) != PauseComm {
+		return // gone already, or the pid was reused
+	}
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	for i := 0; i < 100; i++ {
+		if !alive(pid) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.t.Errorf("[%s] pause process %d ignored SIGTERM for 2s; killing it", e.Mode(), pid)
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+}
+
+// alive tells whether pid exists and is not a zombie waiting for its parent.
+func alive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// "pid (comm) S ...": the state follows the last ')'.
+	i := bytes.LastIndexByte(stat, ')')
+	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
+}
+
 // processesMentioning lists "PID cmdline" of processes whose command line contains s.
 func processesMentioning(s string) []string {
 	entries, err := os.ReadDir("/proc")
@@ -258,6 +304,9 @@ func processesMentioning(s string) []string {
 		}
 		data, err := os.ReadFile(filepath.Join("/proc", name, "cmdline"))
 		if err != nil || !bytes.Contains(data, []byte(s)) {
+			continue
+		}
+		if pid, err := strconv.Atoi(name); err == nil && !alive(pid) {
 			continue
 		}
 		out = append(out, name+" "+strings.TrimSpace(strings.ReplaceAll(string(data), "\x00", " ")))

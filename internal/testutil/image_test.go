@@ -253,3 +253,61 @@ func TestTarball(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteDockerArchive(t *testing.T) {
+	if _, err := os.Stat(BusyboxPath); err != nil {
+		t.Skipf("needs %s: %v", BusyboxPath, err)
+	}
+	img, err := WriteBusyboxImage(filepath.Join(t.TempDir(), "layout"), ImageOptions{ExtraLayers: 1, ExtraLayerBytes: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "archive.tar")
+	if err := WriteDockerArchive(img, path, []string{"localhost/x:1"}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	got := map[string]digest.Digest{}
+	var manifest []dockerManifestEntry
+	for i := 0; ; i++ {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 && hdr.Name != "manifest.json" {
+			t.Errorf("first entry %q, want manifest.json", hdr.Name)
+		}
+		if hdr.Name == "manifest.json" {
+			if err := json.NewDecoder(tr).Decode(&manifest); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		d, err := digest.Canonical.FromReader(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[hdr.Name] = d
+	}
+	want := []dockerManifestEntry{{Config: img.ID + ".json", RepoTags: []string{"localhost/x:1"},
+		Layers: []string{img.DiffIDs[0].Encoded() + ".tar", img.DiffIDs[1].Encoded() + ".tar"}}}
+	if !reflect.DeepEqual(manifest, want) {
+		t.Errorf("manifest.json = %+v, want %+v", manifest, want)
+	}
+	if got[img.ID+".json"].Encoded() != img.ID {
+		t.Errorf("config entry digest %s, want %s", got[img.ID+".json"], img.ID)
+	}
+	for _, d := range img.DiffIDs {
+		if got[d.Encoded()+".tar"] != d {
+			t.Errorf("layer %s.tar has digest %s", d.Encoded(), got[d.Encoded()+".tar"])
+		}
+	}
+}
