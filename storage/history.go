@@ -8,7 +8,7 @@ import (
 type HistoryEntry struct {
 	ID        string     `json:"id"`
 	Created   *time.Time `json:"created"`
-	CreatedBy string     `json:"createdBy"`
+	CreatedBy string     `json:"CreatedBy"`
 	Size      int64      `json:"size"`
 	Comment   string     `json:"comment"`
 	Tags      []string   `json:"tags"`

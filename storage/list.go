@@ -37,6 +37,7 @@ type ImageSummary struct {
 // ListOptions configure ListImages.
 type ListOptions struct {
 	All     bool     // include intermediate images
+	Labels  bool     // read each image's labels (for JSON output)
 	Filters []string // podman filters: dangling, label, reference, before, since, id, until
 }
 
@@ -95,7 +96,7 @@ func (s *Store) ListImages(opts ListOptions) ([]ImageSummary, error) {
 		if sum.intermediate && !opts.All {
 			continue
 		}
-		if f.needsLabels && sum.Labels == nil {
+		if (f.needsLabels || opts.Labels) && sum.Labels == nil {
 			sum.Labels = s.imageLabels(sum.ID)
 		}
 		if f.match(&sum) {

@@ -14,6 +14,7 @@ import (
 	"go.podman.io/image/v5/manifest"
 	"go.podman.io/image/v5/pkg/shortnames"
 	is "go.podman.io/image/v5/storage"
+	"go.podman.io/image/v5/transports"
 	"go.podman.io/image/v5/types"
 	cstorage "go.podman.io/storage"
 )
@@ -79,7 +80,8 @@ func (s *Store) Pull(ctx context.Context, name string, opts PullOptions) (*cstor
 			}
 		}
 	} else {
-		dest = localName(src.StringWithinTransport())
+		// podman's name for a path: "localhost" + the path, tag from oci:DIR:TAG or latest.
+		dest = localName(strings.TrimSuffix(src.StringWithinTransport(), ":"))
 	}
 	img, err := s.copyIn(ctx, sys, src, dest, opts.Progress)
 	if err != nil {
@@ -123,7 +125,16 @@ func (s *Store) copyIn(ctx context.Context, sys *types.SystemContext, src types.
 			dest = reference.TagNameOnly(dest)
 		}
 	}
-	destRef, err := is.Transport.NewStoreReference(s.Store, dest, "")
+	var id string
+	var err error
+	if dest == nil {
+		// An untagged image is stored under its config digest, as containers/image
+		// would; the reference needs it up front.
+		if id, err = configID(ctx, sys, src); err != nil {
+			return nil, err
+		}
+	}
+	destRef, err := is.Transport.NewStoreReference(s.Store, dest, id)
 	if err != nil {
 		return nil, fmt.Errorf("destination %v: %w", dest, err)
 	}
@@ -161,6 +172,16 @@ func (s *Store) imageForManifest(m []byte) (*cstorage.Image, error) {
 		return nil, fmt.Errorf("finding copied image %s: %w", id, err)
 	}
 	return img, nil
+}
+
+// configID returns the hex config digest of the image at ref.
+func configID(ctx context.Context, sys *types.SystemContext, ref types.ImageReference) (string, error) {
+	img, err := ref.NewImage(ctx, sys)
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", transports.ImageName(ref), err)
+	}
+	defer img.Close()
+	return img.ConfigInfo().Digest.Encoded(), nil
 }
 
 // archiveTag returns the first tag recorded in a docker archive, or nil.

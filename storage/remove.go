@@ -65,7 +65,7 @@ func (s *Store) removeImage(img *cstorage.Image, asked string, opts RemoveOption
 			return nil
 		}
 		if !opts.Force {
-			return fmt.Errorf("unable to delete image %s by ID with more than one tag (%v): please force removal: %w", shortID(img.ID), img.Names, ErrImageInUse)
+			return fmt.Errorf("unable to delete image %s by ID with more than one tag (%v): please force removal", shortID(img.ID), img.Names)
 		}
 	}
 	users, err := s.containersOf(img.ID)

@@ -19,7 +19,16 @@ func (s *Store) Tag(name string, tags ...string) error {
 		}
 		names = append(names, ref.String())
 	}
-	if err := s.AddNames(img.ID, names); err != nil {
+	// Appended after the existing names, in podman's order; a name that another image
+	// had moves to this one (containers/storage takes it from the other image).
+	all := slices.Clone(img.Names)
+	for _, n := range names {
+		if !slices.Contains(all, n) {
+			all = append(all, n)
+		}
+	}
+	if err := s.SetNames(img.ID, all); err != nil { //nolint:staticcheck // AddNames prepends
+
 		return fmt.Errorf("tagging %s: %w", name, err)
 	}
 	return nil

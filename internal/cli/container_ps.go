@@ -129,7 +129,7 @@ func inspectAs(c *cli.Context, kind string) error {
 			out = append(out, d)
 		}
 		if f := c.String("format"); f != "" && f != "json" {
-			if err := format.Rows(c.App.Writer, f, out, nil, false); err != nil {
+			if err := format.Inspect(c.App.Writer, f, out); err != nil {
 				return err
 			}
 		} else if len(out) > 0 || len(errs) == 0 {

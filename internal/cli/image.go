@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/docker/go-units"
@@ -218,7 +219,11 @@ func imageInspectAction(c *cli.Context) error {
 			out = append(out, d)
 		}
 		if f := c.String("format"); f != "" && f != "json" {
-			if err := format.Rows(c.App.Writer, f, out, nil, false); err != nil {
+			items := make([]any, len(out))
+			for i := range out {
+				items[i] = out[i]
+			}
+			if err := format.Inspect(c.App.Writer, f, items); err != nil {
 				return err
 			}
 		} else if len(out) > 0 || len(errs) == 0 {
@@ -237,7 +242,14 @@ func nonNilSlice[T any](s []T) []T {
 	return s
 }
 
-func humanSize(n int64) string { return units.HumanSizeWithPrecision(float64(n), 3) }
+// humanSize prints sizes as podman does: "2.02 MB".
+func humanSize(n int64) string {
+	s := units.HumanSizeWithPrecision(float64(n), 3)
+	if i := strings.IndexFunc(s, func(r rune) bool { return r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' }); i > 0 {
+		return s[:i] + " " + s[i:]
+	}
+	return s
+}
 
 func since(t time.Time) string {
 	if t.IsZero() {

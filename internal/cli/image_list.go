@@ -48,7 +48,7 @@ func imagesAction(c *cli.Context) error {
 		filters = append(filters, "reference="+c.Args().First())
 	}
 	return withStore(c, func(s *storage.Store) error {
-		sums, err := s.ListImages(storage.ListOptions{All: c.Bool("all"), Filters: filters})
+		sums, err := s.ListImages(storage.ListOptions{All: c.Bool("all"), Filters: filters, Labels: c.String("format") == "json"})
 		if err != nil {
 			return err
 		}

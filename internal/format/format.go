@@ -90,3 +90,33 @@ func header(tmpl string, headers map[string]string) string {
 		return strings.ToUpper(name)
 	})
 }
+
+// Inspect prints each item through a Go template applied to its JSON form, so that
+// templates use the JSON names docker and podman document ({{.Id}}, {{.State.Pid}},
+// {{.Config.Env}}); {{.ID}} is accepted as an alias of {{.Id}}, as podman does.
+func Inspect(w io.Writer, tmpl string, items []any) error {
+	tmpl = strings.ReplaceAll(strings.ReplaceAll(tmpl, `\t`, "\t"), `\n`, "\n")
+	t, err := template.New("format").Funcs(funcs).Option("missingkey=error").Parse(tmpl + "\n")
+	if err != nil {
+		return fmt.Errorf("invalid --format %q: %w", tmpl, err)
+	}
+	for _, it := range items {
+		b, err := json.Marshal(it)
+		if err != nil {
+			return err
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			return err
+		}
+		if id, ok := m["Id"]; ok {
+			m["ID"] = id
+		}
+		if err := t.Execute(w, m); err != nil {
+			return fmt.Errorf("invalid --format %q: %w", tmpl, err)
+		}
+	}
+	return nil
+}
