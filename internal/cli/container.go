@@ -63,10 +63,12 @@ func containerCommands() []*cli.Command {
 	ctrInspect.Action = func(c *cli.Context) error { return inspectAs(c, "container") }
 	ls := *ps
 	ls.Name, ls.Aliases = "ls", []string{"list"}
-	group := &cli.Command{Name: "container", Usage: "manage containers", Subcommands: []*cli.Command{
+	more := containerMoreCommands()
+	group := &cli.Command{Name: "container", Usage: "manage containers", Subcommands: append([]*cli.Command{
 		run, create, start, stop, restart, kill, rm, wait, logs, exec, attach, pause, unpause, &ls, &ctrInspect,
-	}}
-	return []*cli.Command{group, run, create, start, stop, restart, kill, rm, wait, logs, exec, attach, pause, unpause, ps, inspect}
+		containerPruneCommand(),
+	}, more...)}
+	return append([]*cli.Command{group, run, create, start, stop, restart, kill, rm, wait, logs, exec, attach, pause, unpause, ps, inspect}, more...)
 }
 
 // eachCtr runs fn on every named container, printing each name that succeeded, and

@@ -1,0 +1,149 @@
+package engine
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"go.podman.io/storage/pkg/archive"
+	"go.podman.io/storage/pkg/chrootarchive"
+	"go.podman.io/storage/pkg/idtools"
+)
+
+// withRoot calls fn with a host path to the container's root filesystem, mounted for
+// the call (a running container's rootfs is mounted already; this only counts up).
+// /proc/PID/root would also show the container's own mounts, but containers/storage's
+// archive code refuses to walk a magic link.
+func (c *Container) withRoot(fn func(root string) error) error {
+	mp, err := c.r.store.Mount(c.ID, "")
+	if err != nil {
+		return fmt.Errorf("mounting %s: %w", c.Name, err)
+	}
+	defer func() { _, _ = c.r.store.Unmount(c.ID, false) }()
+	return fn(mp)
+}
+
+// CopyOut writes a tar stream of PATH in the container (for `cp CTR:PATH -`).
+func (c *Container) CopyOut(path string, w io.Writer) error {
+	return c.withRoot(func(root string) error {
+		src, err := securejoin.SecureJoin(root, path)
+		if err != nil {
+			return err
+		}
+		return tarPath(src, filepath.Base(path), w)
+	})
+}
+
+// CopyToHost copies PATH in the container to DST on the host, docker-style: into DST
+// when it is a directory, else as DST. "PATH/." copies the directory's contents.
+func (c *Container) CopyToHost(path, dst string) error {
+	return c.withRoot(func(root string) error {
+		src, err := securejoin.SecureJoin(root, path)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Lstat(src); err != nil {
+			return fmt.Errorf("%s:%s: no such file or directory: %w", c.Name, path, ErrInvalidArg)
+		}
+		into, name, err := copyTarget(path, dst, os.Stat)
+		if err != nil {
+			return err
+		}
+		r, w := io.Pipe()
+		go func() { w.CloseWithError(tarPath(src, name, w)) }()
+		defer r.Close()
+		opts := &archive.TarOptions{ChownOpts: &idtools.IDPair{UID: os.Getuid(), GID: os.Getgid()}}
+		return chrootarchive.Untar(r, into, opts)
+	})
+}
+
+// CopyFromHost copies SRC on the host into the container at PATH, docker-style; the
+// copy is owned by the container's root. The target is resolved inside the rootfs and
+// extraction is chrooted into it, so no symlink can make the copy land on the host.
+func (c *Container) CopyFromHost(src, path string) error {
+	if _, err := os.Lstat(src); err != nil {
+		return fmt.Errorf("copying %s: %w", src, err)
+	}
+	return c.withRoot(func(root string) error {
+		stat := inRoot(root)
+		into, name, err := copyTarget(src, path, stat)
+		if err != nil {
+			return err
+		}
+		dest, err := securejoin.SecureJoin(root, into)
+		if err != nil {
+			return err
+		}
+		r, w := io.Pipe()
+		go func() { w.CloseWithError(tarPath(src, name, w)) }()
+		defer r.Close()
+		return chrootarchive.Untar(r, dest, &archive.TarOptions{ChownOpts: &idtools.IDPair{UID: 0, GID: 0}})
+	})
+}
+
+// CopyIn extracts a tar stream into the directory PATH in the container (`cp - CTR:PATH`).
+func (c *Container) CopyIn(r io.Reader, path string) error {
+	return c.withRoot(func(root string) error {
+		if fi, err := inRoot(root)(path); err != nil || !fi.IsDir() {
+			return fmt.Errorf("%s:%s is not a directory: %w", c.Name, path, ErrInvalidArg)
+		}
+		dest, err := securejoin.SecureJoin(root, path)
+		if err != nil {
+			return err
+		}
+		return chrootarchive.Untar(r, dest, &archive.TarOptions{})
+	})
+}
+
+// inRoot stats paths resolved inside root.
+func inRoot(root string) func(string) (os.FileInfo, error) {
+	return func(p string) (os.FileInfo, error) {
+		hp, err := securejoin.SecureJoin(root, p)
+		if err != nil {
+			return nil, err
+		}
+		return os.Stat(hp)
+	}
+}
+
+// copyTarget decides where a copy of src lands for dst, docker-style: into dst under
+// src's name when dst is a directory, else into dst's parent under dst's name;
+// "src/." copies the directory's contents.
+func copyTarget(src, dst string, stat func(string) (os.FileInfo, error)) (dir, name string, err error) {
+	if fi, err := stat(dst); err == nil && fi.IsDir() {
+		if strings.HasSuffix(src, "/.") {
+			return dst, ".", nil
+		}
+		return dst, filepath.Base(src), nil
+	}
+	if strings.HasSuffix(dst, "/") {
+		return "", "", fmt.Errorf("destination directory %s does not exist: %w", dst, ErrInvalidArg)
+	}
+	parent := filepath.Dir(dst)
+	if fi, err := stat(parent); err != nil || !fi.IsDir() {
+		return "", "", fmt.Errorf("destination directory %s does not exist: %w", parent, ErrInvalidArg)
+	}
+	return parent, filepath.Base(dst), nil
+}
+
+// tarPath writes a tar of src whose top entry is named name ("." for the contents).
+func tarPath(src, name string, w io.Writer) error {
+	base := filepath.Base(src)
+	opts := &archive.TarOptions{Compression: archive.Uncompressed, IncludeFiles: []string{base}}
+	dir := filepath.Dir(src)
+	if name == "." {
+		dir, opts.IncludeFiles = src, []string{"."}
+	} else if name != base {
+		opts.RebaseNames = map[string]string{base: name}
+	}
+	rc, err := archive.TarWithOptions(dir, opts)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	_, err = io.Copy(w, rc)
+	return err
+}

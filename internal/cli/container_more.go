@@ -1,0 +1,281 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/engine-dev/engine/engine"
+	"github.com/engine-dev/engine/internal/format"
+)
+
+func containerMoreCommands() []*cli.Command {
+	return []*cli.Command{
+		{Name: "cp", Usage: "copy files between a container and the host", ArgsUsage: "SRC DST (one of them CONTAINER:PATH; - for a tar stream)", Action: cpAction,
+			Flags: []cli.Flag{&cli.BoolFlag{Name: "archive", Aliases: []string{"a"}, Usage: "accepted; ownership is docker's default"}}},
+		{Name: "rename", Usage: "rename a container", ArgsUsage: "CONTAINER NAME", Action: renameAction},
+		{Name: "diff", Usage: "list a container's changes to its image", ArgsUsage: "CONTAINER", Action: diffAction,
+			Flags: []cli.Flag{&cli.StringFlag{Name: "format"}}},
+		{Name: "export", Usage: "export a container's filesystem as a tar archive", ArgsUsage: "CONTAINER", Action: exportAction,
+			Flags: []cli.Flag{&cli.StringFlag{Name: "output", Aliases: []string{"o"}}}},
+		{Name: "top", Usage: "list a container's processes", ArgsUsage: "CONTAINER", Action: topAction},
+		{Name: "stats", Usage: "show containers' resource use", ArgsUsage: "[CONTAINER...]", Action: statsAction, Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "no-stream", Usage: "print one sample and exit"}, &cli.StringFlag{Name: "format"},
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}}, &cli.BoolFlag{Name: "no-reset"},
+		}},
+		{Name: "port", Usage: "list a container's published ports", ArgsUsage: "CONTAINER", Action: portAction},
+	}
+}
+
+func containerPruneCommand() *cli.Command {
+	return &cli.Command{Name: "prune", Usage: "remove every stopped container", Action: func(c *cli.Context) error {
+		return withRuntime(c, func(r *engine.Runtime) error {
+			ids, err := r.Prune()
+			for _, id := range ids {
+				fmt.Fprintln(c.App.Writer, id)
+			}
+			return err
+		})
+	}, Flags: []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}}}}
+}
+
+// splitCtrPath splits "CONTAINER:PATH"; a path with a slash before any colon is local.
+func splitCtrPath(arg string) (ctr, path string) {
+	i := strings.Index(arg, ":")
+	if i <= 0 || strings.Contains(arg[:i], "/") {
+		return "", arg
+	}
+	return arg[:i], arg[i+1:]
+}
+
+func cpAction(c *cli.Context) error {
+	if c.NArg() != 2 {
+		return fmt.Errorf("cp requires SRC and DST")
+	}
+	srcCtr, src := splitCtrPath(c.Args().Get(0))
+	dstCtr, dst := splitCtrPath(c.Args().Get(1))
+	if (srcCtr == "") == (dstCtr == "") {
+		return fmt.Errorf("cp: exactly one of SRC and DST must be CONTAINER:PATH")
+	}
+	return withRuntime(c, func(r *engine.Runtime) error {
+		name := srcCtr + dstCtr
+		ctr, err := r.Lookup(name)
+		if err != nil {
+			return ctrErr(err)
+		}
+		switch {
+		case srcCtr != "" && dst == "-":
+			if term.IsTerminal(int(os.Stdout.Fd())) {
+				return fmt.Errorf("refusing to write a tar stream to a terminal")
+			}
+			return ctr.CopyOut(src, c.App.Writer)
+		case srcCtr != "":
+			abs, err := filepath.Abs(dst)
+			if err != nil {
+				return err
+			}
+			return ctr.CopyToHost(src, abs)
+		case src == "-":
+			return ctr.CopyIn(os.Stdin, dst)
+		default:
+			abs, err := filepath.Abs(src)
+			if err != nil {
+				return err
+			}
+			if strings.HasSuffix(src, "/.") {
+				abs += "/."
+			}
+			return ctr.CopyFromHost(abs, dst)
+		}
+	})
+}
+
+func renameAction(c *cli.Context) error {
+	if c.NArg() != 2 {
+		return fmt.Errorf("rename requires CONTAINER and NAME")
+	}
+	return withRuntime(c, func(r *engine.Runtime) error {
+		ctr, err := r.Lookup(c.Args().Get(0))
+		if err != nil {
+			return ctrErr(err)
+		}
+		return ctr.Rename(c.Args().Get(1))
+	})
+}
+
+func diffAction(c *cli.Context) error {
+	name, err := oneArg(c, "container")
+	if err != nil {
+		return err
+	}
+	return withRuntime(c, func(r *engine.Runtime) error {
+		ctr, err := r.Lookup(name)
+		if err != nil {
+			return ctrErr(err)
+		}
+		changes, err := ctr.Diff()
+		if err != nil {
+			return err
+		}
+		if c.String("format") == "json" {
+			return format.JSON(c.App.Writer, nonNilSlice(changes))
+		}
+		for _, ch := range changes {
+			fmt.Fprintf(c.App.Writer, "%s %s\n", ch.Kind, ch.Path)
+		}
+		return nil
+	})
+}
+
+func exportAction(c *cli.Context) error {
+	name, err := oneArg(c, "container")
+	if err != nil {
+		return err
+	}
+	out := c.String("output")
+	if out == "" && term.IsTerminal(int(os.Stdout.Fd())) {
+		return fmt.Errorf("refusing to export to a terminal: use -o or redirect stdout")
+	}
+	return withRuntime(c, func(r *engine.Runtime) error {
+		ctr, err := r.Lookup(name)
+		if err != nil {
+			return ctrErr(err)
+		}
+		if out == "" {
+			return ctr.Export(c.App.Writer)
+		}
+		tmp := out + ".tmp"
+		f, err := os.Create(tmp)
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		if err := ctr.Export(f); err != nil {
+			f.Close()
+			os.Remove(tmp)
+			return err
+		}
+		if err := f.Close(); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+		return os.Rename(tmp, out)
+	})
+}
+
+func topAction(c *cli.Context) error {
+	if c.NArg() < 1 {
+		return fmt.Errorf("top requires a container")
+	}
+	return withRuntime(c, func(r *engine.Runtime) error {
+		ctr, err := r.Lookup(c.Args().First())
+		if err != nil {
+			return ctrErr(err)
+		}
+		procs, err := ctr.Top()
+		if err != nil {
+			return ctrErr(err)
+		}
+		return format.Rows(c.App.Writer, "table {{.User}}\t{{.PID}}\t{{.PPID}}\t{{.CPU}}\t{{.Elapsed}}\t{{.TTY}}\t{{.Time}}\t{{.Command}}",
+			procs, map[string]string{"CPU": "%CPU"}, false)
+	})
+}
+
+type statsRow struct {
+	ID, Name, CPUPerc, MemUsage, MemPerc, NetIO, BlockIO, PIDs string
+}
+
+func statsAction(c *cli.Context) error {
+	return withRuntime(c, func(r *engine.Runtime) error {
+		var ctrs []*engine.Container
+		if c.NArg() == 0 {
+			all, err := r.List()
+			if err != nil {
+				return err
+			}
+			for _, ctr := range all {
+				if st, err := ctr.State(); err == nil && st.Status == engine.StatusRunning {
+					ctrs = append(ctrs, ctr)
+				}
+			}
+		} else {
+			for _, n := range c.Args().Slice() {
+				ctr, err := r.Lookup(n)
+				if err != nil {
+					return ctrErr(err)
+				}
+				ctrs = append(ctrs, ctr)
+			}
+		}
+		prev := map[string]*engine.Stats{}
+		sample := func() ([]*engine.Stats, error) {
+			var out []*engine.Stats
+			for _, ctr := range ctrs {
+				s, err := ctr.Stats(prev[ctr.ID])
+				if err != nil {
+					return nil, ctrErr(err)
+				}
+				prev[ctr.ID] = s
+				out = append(out, s)
+			}
+			return out, nil
+		}
+		if _, err := sample(); err != nil {
+			return err
+		}
+		for {
+			time.Sleep(500 * time.Millisecond)
+			cur, err := sample()
+			if err != nil {
+				return err
+			}
+			if err := printStats(c, cur); err != nil {
+				return err
+			}
+			if c.Bool("no-stream") {
+				return nil
+			}
+			if f, ok := c.App.Writer.(interface{ Flush() error }); ok {
+				_ = f.Flush()
+			}
+		}
+	})
+}
+
+func printStats(c *cli.Context, cur []*engine.Stats) error {
+	if c.String("format") == "json" {
+		return format.JSON(c.App.Writer, nonNilSlice(cur))
+	}
+	rows := make([]statsRow, 0, len(cur))
+	for _, s := range cur {
+		rows = append(rows, statsRow{
+			ID: trunc(s.ContainerID, false), Name: s.Name, CPUPerc: fmt.Sprintf("%.2f%%", s.CPU),
+			MemUsage: humanSize(int64(s.MemUsage)) + " / " + humanSize(int64(s.MemLimit)),
+			MemPerc:  fmt.Sprintf("%.2f%%", s.MemPerc),
+			NetIO:    humanSize(int64(s.NetInput)) + " / " + humanSize(int64(s.NetOutput)),
+			BlockIO:  humanSize(int64(s.BlockInput)) + " / " + humanSize(int64(s.BlockOutput)),
+			PIDs:     fmt.Sprint(s.PIDs),
+		})
+	}
+	tmpl := "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"
+	if f := c.String("format"); f != "" {
+		tmpl = f
+	}
+	return format.Rows(c.App.Writer, tmpl, rows, map[string]string{"CPUPerc": "CPU %", "MemUsage": "MEM USAGE / LIMIT", "MemPerc": "MEM %", "NetIO": "NET IO", "BlockIO": "BLOCK IO"}, false)
+}
+
+func portAction(c *cli.Context) error {
+	name, err := oneArg(c, "container")
+	if err != nil {
+		return err
+	}
+	return withRuntime(c, func(r *engine.Runtime) error {
+		_, err := r.Lookup(name)
+		// No published ports until CNI networking lands: nothing to print.
+		return ctrErr(err)
+	})
+}
