@@ -11,9 +11,14 @@ TESTFLAGS ?=
 
 .PHONY: all engine cni install test unit bench demo clean vet fmt FORCE
 
-all: engine cni
+all: engine cni bin/engine-init
 
-engine: bin/engine
+engine: bin/engine bin/engine-init
+
+# The --init binary runs inside containers, so it is static.
+bin/engine-init: internal/initbin/init.c
+	@mkdir -p bin
+	$(CC) -static -Os -Wall -Wextra -o $@ $<
 
 bin/engine: FORCE
 	CGO_ENABLED=1 $(GO) build -tags "$(BUILDTAGS)" -ldflags "$(LDFLAGS)" -o $@ .
@@ -25,6 +30,7 @@ cni:
 
 install: all
 	install -D -m 0755 bin/engine $(DESTDIR)$(PREFIX)/bin/engine
+	install -D -m 0755 bin/engine-init $(DESTDIR)$(PREFIX)/libexec/engine/engine-init
 	install -d $(DESTDIR)$(PREFIX)/libexec/engine/cni
 	install -m 0755 bin/cni/* $(DESTDIR)$(PREFIX)/libexec/engine/cni/
 

@@ -63,8 +63,31 @@ func (c *Container) buildSpec(rootfs, runDir string) (*specs.Spec, error) {
 		return nil, err
 	}
 	spec.Mounts = append(spec.Mounts, etc...)
+	if cfg.Init {
+		initBin, err := c.r.initBinary()
+		if err != nil {
+			return nil, err
+		}
+		spec.Mounts = append(spec.Mounts, specs.Mount{Destination: initPath, Type: "bind", Source: initBin, Options: []string{"bind", "ro"}})
+		spec.Process.Args = append([]string{initPath, "--"}, spec.Process.Args...)
+	}
 	spec.Process.Env = setEnv(spec.Process.Env, "HOSTNAME="+hostname)
 	return spec, nil
+}
+
+// initPath is where --init's binary appears in the container.
+const initPath = "/run/engine-init"
+
+// initBinary finds engine-init: next to the engine binary (a build tree) or in
+// ../libexec/engine/ (an install).
+func (r *Runtime) initBinary() (string, error) {
+	dir := filepath.Dir(r.exe)
+	for _, p := range []string{filepath.Join(dir, "engine-init"), filepath.Join(dir, "..", "libexec", "engine", "engine-init")} {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("--init: engine-init not found next to %s or in ../libexec/engine: %w", r.exe, ErrInvalidArg)
 }
 
 // process resolves the user in the image's /etc/passwd and fills in the process.
