@@ -30,6 +30,7 @@
 //
 //  1. unsets _ENGINE_MONITOR, ignores SIGPIPE, closes every inherited fd >= 3
 //     but SyncFD, setsid()s, becomes a child subreaper, chdir()s to RunDir,
+//     removes FileExit, FileStopped and FileRestarts left by a previous run,
 //     binds the attach socket (FileAttach), writes FileMonitorPID (so its
 //     existence means the socket is ready) and points its stdio at /dev/null.
 //  2. makes the container's stdio: without a TTY pipes for stdout and stderr,
@@ -67,8 +68,18 @@
 //  7. restarts (Restart policy, 100 ms delay) unless FileStopped exists or
 //     RunDir is gone (cleanup may remove it for --rm). A restart removes
 //     FileExit, writes FileRestarts ("<n>\n") and starts again at 2 without a
-//     SyncFD. A create failure during a restart ends the monitor. Otherwise it
-//     unlinks the attach socket and exits 0. FileMonitorPID is left in place.
+//     SyncFD; the helper gets EnvRestartCount=<n> in its environment and,
+//     with no CLI to do it, must start the container's process itself (for
+//     libcontainer: Exec after Start) before it reports ok. A create failure
+//     during a restart ends the monitor (exit file with the code, cleanup).
+//     Otherwise it unlinks the attach socket and exits 0. FileMonitorPID is
+//     left in place.
+//
+// The helper must not reap the container's init (a Go helper does not unless
+// it calls Wait; a shell does reap background jobs): the monitor learns the
+// exit code by waitpid as the init's new parent. If the pid it was given is
+// not its child, it reports "err 125 container pid N is not a child of the
+// monitor ...".
 //
 // Restart and stop: the engine must create FileStopped before it signals the
 // container for a user stop/kill, and then wait for the monitor to exit
@@ -82,14 +93,19 @@
 // with one byte:
 //
 //	monitor -> client: AttachStdout or AttachStderr + data (at most 8192 bytes)
-//	client -> monitor: AttachStdin + data (at most 8192 bytes per packet),
+//	client -> monitor: AttachStdin + data (AttachMaxData per packet is best;
+//	                   bigger packets are received whole at the cost of an
+//	                   extra syscall and a temporary buffer),
 //	                   AttachCloseStdin (pipe: close the container's stdin;
 //	                   TTY: send ^D),
 //	                   AttachResize + rows uint16 + cols uint16 in native byte
 //	                   order (ResizePacket builds it). A resize before the pty
 //	                   master arrived is applied when it arrives.
 //
-// Stdin data is dropped unless Stdin is set. Output written before a client
+// Stdin data is dropped unless Stdin is set. A client that shuts down its
+// sending side (shutdown(SHUT_WR), CloseWrite) keeps receiving output; that
+// does not close the container's stdin, AttachCloseStdin does. Output written
+// before a client
 // connects is only in the log: a client that needs everything connects before
 // the container starts (for example, the helper reports "ok" after
 // libcontainer's create, the client attaches, then the engine starts the
@@ -118,7 +134,8 @@
 // "0 <uid> 1" followed by the /etc/subuid and /etc/subgid ranges of the user's
 // name or uid, packed from 1; without ranges "deny" to setgroups and the
 // single-id maps written directly), makes / rslave, and then sleeps in its own
-// session with no fds (SIGTERM or SIGKILL ends it). Joining is
+// session with no fds, named engine-pause in comm and cmdline (SIGTERM or
+// SIGKILL ends it). Joining is
 // setns(user), setns(mnt), setresgid/setresuid(0), and a chdir back to the
 // working directory (by path, falling back to the saved fd). <rundir> is
 // $XDG_RUNTIME_DIR if it is a directory owned by the user, else

@@ -35,6 +35,10 @@ import (
 const (
 	// EnvMonitor names the monitor's config file; set only for the monitor.
 	EnvMonitor = "_ENGINE_MONITOR"
+	// EnvRestartCount is set to n (1, 2, ...) in the create helper's
+	// environment for the n-th restart: no CLI will start that container, so
+	// the helper must start its process itself before reporting ok.
+	EnvRestartCount = "_ENGINE_RESTART_COUNT"
 	// EnvRootlessRunDir is the user's runtime directory (job 2).
 	EnvRootlessRunDir   = "_ENGINE_ROOTLESS_RUNDIR"
 	envUsernsConfigured = "_CONTAINERS_USERNS_CONFIGURED"

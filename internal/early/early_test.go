@@ -36,6 +36,9 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 2 && os.Args[1] == "early-tty-helper" {
 		ttyHelper(os.Args[2])
 	}
+	if len(os.Args) > 3 && os.Args[1] == "early-slow-helper" {
+		slowHelper(os.Args[2], os.Args[3])
+	}
 	os.Exit(m.Run())
 }
 
@@ -55,8 +58,9 @@ type monitor struct {
 	logPath string
 	cmd     *exec.Cmd
 	stderr  bytes.Buffer
-	line    string // the sync line
-	done    chan error
+	line    string        // the sync line
+	done    chan struct{} // closed when the monitor has been waited for
+	err     error         // its exit status, once done is closed
 }
 
 func newMonitorDirs(t *testing.T) *monitor {
@@ -97,12 +101,15 @@ func (m *monitor) start(cfg early.MonitorConfig) {
 	m.cmd.Env = append(os.Environ(), early.EnvMonitor+"="+conf)
 	m.cmd.ExtraFiles = []*os.File{w}
 	m.cmd.Stderr = &m.stderr
+	// A container process that outlives a killed monitor may hold stderr
+	// open; Wait must not hang on it.
+	m.cmd.WaitDelay = 2 * time.Second
 	if err := m.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	w.Close()
-	m.done = make(chan error, 1)
-	go func() { m.done <- m.cmd.Wait() }()
+	m.done = make(chan struct{})
+	go func() { m.err = m.cmd.Wait(); close(m.done) }()
 	t.Cleanup(func() {
 		select {
 		case <-m.done:
@@ -127,9 +134,9 @@ func (m *monitor) start(cfg early.MonitorConfig) {
 func (m *monitor) wait() {
 	m.t.Helper()
 	select {
-	case err := <-m.done:
-		if err != nil {
-			m.t.Fatalf("monitor exited with %v; stderr: %s", err, m.stderr.String())
+	case <-m.done:
+		if m.err != nil {
+			m.t.Fatalf("monitor exited with %v; stderr: %s", m.err, m.stderr.String())
 		}
 	case <-time.After(20 * time.Second):
 		m.t.Fatalf("monitor did not exit")
@@ -276,6 +283,12 @@ func TestMonitorLogEscapingAndPartialLines(t *testing.T) {
 func TestMonitorAttachStdin(t *testing.T) {
 	requireRoot(t)
 	m := newMonitorDirs(t)
+	// A run_dir longer than a unix socket path allows: the monitor binds
+	// relative to its cwd, DialAttach goes through /proc/self/fd.
+	m.runDir = filepath.Join(m.dir, strings.Repeat("d", 120))
+	if err := os.Mkdir(m.runDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	m.start(early.MonitorConfig{
 		ID:          "attach",
 		Stdin:       true,
@@ -293,6 +306,10 @@ func TestMonitorAttachStdin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c2.Close()
+	// A client that shuts down its sending side still gets output.
+	if err := c2.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
 	// Both are accepted before the monitor reads stdin: it handles accepts
 	// and client packets in one loop, so give it a moment.
 	time.Sleep(100 * time.Millisecond)
@@ -306,7 +323,7 @@ func TestMonitorAttachStdin(t *testing.T) {
 			t.Errorf("client got %q, want stdout packet ping", got)
 		}
 	}
-	if _, err := c2.Write([]byte{early.AttachCloseStdin}); err != nil {
+	if _, err := c1.Write([]byte{early.AttachCloseStdin}); err != nil {
 		t.Fatal(err)
 	}
 	// EOF on the socket: the container ended.
@@ -388,30 +405,55 @@ func TestMonitorBadConfigReportsOnSyncFD(t *testing.T) {
 		t.Errorf("sync line %q", m.line)
 	}
 	select {
-	case err := <-m.done:
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 125 {
-			t.Errorf("monitor exit: %v, want 125", err)
+	case <-m.done:
+		if ee, ok := m.err.(*exec.ExitError); !ok || ee.ExitCode() != 125 {
+			t.Errorf("monitor exit: %v, want 125", m.err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("monitor did not exit")
 	}
 }
 
+// slowHelper is a create helper that, like a Go helper and unlike a shell,
+// never reaps the container: it starts script and reports its pid only
+// after delay, so a quick container has exited (a zombie) by then.
+func slowHelper(delay, script string) {
+	unix.CloseOnExec(3)
+	unix.CloseOnExec(4)
+	d, _ := time.ParseDuration(delay)
+	cmd := exec.Command("/bin/sh", "-c", script)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.NewFile(4, "status"), "err 125 slow helper: %v\n", err)
+		os.Exit(1)
+	}
+	time.Sleep(d)
+	fmt.Fprintf(os.NewFile(4, "status"), "ok %d\n", cmd.Process.Pid)
+	os.Exit(0)
+}
+
 func TestMonitorRestartOnFailure(t *testing.T) {
 	requireRoot(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
 	m := newMonitorDirs(t)
 	runs := filepath.Join(m.dir, "runs")
 	m.start(early.MonitorConfig{
-		ID:          "restart",
-		CreateArgs:  shArgs(fmt.Sprintf(`echo run >> %s; (echo attempt; exit 1) & echo "ok $!" >&4`, runs)),
+		ID: "restart",
+		// The container exits before its helper reports: the monitor must
+		// still get its status (the zombie is reparented to it).
+		CreateArgs:  []string{self, "early-slow-helper", "100ms", fmt.Sprintf(`echo "run$_ENGINE_RESTART_COUNT" >> %s; echo attempt; exit 1`, runs)},
 		CleanupArgs: cleanupArgs(m),
 		Restart:     early.RestartOnFailure,
 		RestartMax:  2,
 	})
 	m.pid()
 	m.wait()
-	if got := readFile(t, runs); got != "run\nrun\nrun\n" {
-		t.Errorf("create helper ran %d times, want 3", strings.Count(got, "run"))
+	// The helper sees the restart count (none on the first run).
+	if got := readFile(t, runs); got != "run\nrun1\nrun2\n" {
+		t.Errorf("create helper runs %q, want run, run1, run2", got)
 	}
 	if got := readFile(t, filepath.Join(m.dir, "cleanup.out")); got != "1\n1\n1\n" {
 		t.Errorf("cleanup runs %q, want three with code 1", got)
@@ -429,20 +471,35 @@ func TestMonitorRestartOnFailure(t *testing.T) {
 
 func TestMonitorRestartStoppedAndRunDirGone(t *testing.T) {
 	requireRoot(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Run("stopped file", func(t *testing.T) {
 		m := newMonitorDirs(t)
 		runs := filepath.Join(m.dir, "runs")
-		if err := os.WriteFile(filepath.Join(m.runDir, early.FileStopped), nil, 0o600); err != nil {
+		// A stale one from an earlier stop is removed when the monitor
+		// starts; the helper creates it as the engine would before a stop.
+		stopped := filepath.Join(m.runDir, early.FileStopped)
+		if err := os.WriteFile(stopped, nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		m.start(early.MonitorConfig{
-			ID:         "stopped",
-			CreateArgs: shArgs(fmt.Sprintf(`echo run >> %s; (exit 0) & echo "ok $!" >&4`, runs)),
-			Restart:    early.RestartAlways,
+			ID: "stopped",
+			CreateArgs: []string{self, "early-slow-helper", "50ms",
+				fmt.Sprintf(`echo run >> %s; ls %s > %s.ls; sleep 0.2; : > %s`, runs, m.runDir, runs, stopped)},
+			Restart: early.RestartAlways,
 		})
+		m.pid()
 		m.wait()
+		if code := m.exitCode(); code != 0 {
+			t.Errorf("exit code %d", code)
+		}
 		if got := readFile(t, runs); got != "run\n" {
 			t.Errorf("ran %q, want once", got)
+		}
+		if ls := readFile(t, runs+".ls"); strings.Contains(ls, "stopped") || !strings.Contains(ls, "monitor.pid") {
+			t.Errorf("run_dir at the start of the run: %q (a stale stopped file must be gone)", ls)
 		}
 	})
 	t.Run("cleanup removes run_dir", func(t *testing.T) {
@@ -450,10 +507,11 @@ func TestMonitorRestartStoppedAndRunDirGone(t *testing.T) {
 		runs := filepath.Join(m.dir, "runs")
 		m.start(early.MonitorConfig{
 			ID:          "rm",
-			CreateArgs:  shArgs(fmt.Sprintf(`echo run >> %s; (exit 0) & echo "ok $!" >&4`, runs)),
+			CreateArgs:  []string{self, "early-slow-helper", "50ms", fmt.Sprintf(`echo run >> %s`, runs)},
 			CleanupArgs: []string{"/bin/rm", "-rf", m.runDir},
 			Restart:     early.RestartAlways,
 		})
+		m.pid()
 		m.wait()
 		if got := readFile(t, runs); got != "run\n" {
 			t.Errorf("ran %q, want once", got)
@@ -536,8 +594,8 @@ func TestMonitorMemoryReapingSignals(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond)
 	select {
-	case err := <-m.done:
-		t.Fatalf("monitor died of a signal it must ignore: %v", err)
+	case <-m.done:
+		t.Fatalf("monitor died of a signal it must ignore: %v", m.err)
 	default:
 	}
 
@@ -950,6 +1008,9 @@ func TestRootlessPauseProcess(t *testing.T) {
 		if comm := readFile(t, fmt.Sprintf("/proc/%d/comm", pid)); comm != "engine-pause\n" {
 			t.Errorf("pause comm %q", comm)
 		}
+		if cl := strings.TrimRight(readFile(t, fmt.Sprintf("/proc/%d/cmdline", pid)), "\x00"); cl != "engine-pause" {
+			t.Errorf("pause cmdline %q", cl)
+		}
 		if fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); err != nil || len(fds) != 0 {
 			t.Errorf("pause process holds %d fds (%v)", len(fds), err)
 		}
@@ -978,5 +1039,110 @@ func TestRootlessPauseProcess(t *testing.T) {
 	r := ru.run("early-report")
 	if r.UID != 0 || r.UserNS == reports[0][0].UserNS || ru.pausePID() == old {
 		t.Errorf("after the pause process died: %+v, pause %d (old %d)", r, ru.pausePID(), old)
+	}
+}
+
+// A client that stops reading for a while loses nothing: the monitor holds
+// the container's output back (the log included) until the client catches
+// up, well within the stall limit.
+func TestMonitorAttachBackpressure(t *testing.T) {
+	requireRoot(t)
+	m := newMonitorDirs(t)
+	const total = 4 << 20
+	m.start(early.MonitorConfig{
+		ID:         "slowclient",
+		Stdin:      true,
+		CreateArgs: shArgs(fmt.Sprintf(`exec 5<&0; (read go <&5; head -c %d /dev/zero | tr '\0' x) & echo "ok $!" >&4`, total)),
+	})
+	m.pid()
+	c, err := early.DialAttach(m.runDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	time.Sleep(50 * time.Millisecond)
+	if _, err := c.Write(append([]byte{early.AttachStdin}, "go\n"...)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // not reading: the socket fills up
+	got := 0
+	buf := make([]byte, 1+early.AttachMaxData)
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for {
+		n, err := c.Read(buf)
+		if err == io.EOF || n == 0 {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if buf[0] != early.AttachStdout || n > 1+early.AttachMaxData {
+			t.Fatalf("packet stream %d size %d: %q", buf[0], n, buf[1:n])
+		}
+		got += n - 1
+	}
+	if got != total {
+		t.Errorf("client got %d bytes, want %d", got, total)
+	}
+	m.wait()
+	logged := 0
+	for _, r := range readLog(t, m.logPath) {
+		logged += len(r.Log)
+		if strings.Trim(r.Log, "x") != "" {
+			t.Errorf("unexpected log record %+v", r)
+		}
+	}
+	if logged != total {
+		t.Errorf("log has %d bytes, want %d", logged, total)
+	}
+}
+
+// Stdin larger than a pipe buffer, in packets larger than AttachMaxData,
+// while output flows back: no deadlock, nothing lost.
+func TestMonitorAttachLargeStdin(t *testing.T) {
+	requireRoot(t)
+	m := newMonitorDirs(t)
+	m.start(early.MonitorConfig{
+		ID:         "bigstdin",
+		Stdin:      true,
+		CreateArgs: shArgs(`exec 5<&0; cat <&5 5<&- & echo "ok $!" >&4`),
+	})
+	m.pid()
+	c, err := early.DialAttach(m.runDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const total = 1 << 20
+	go func() {
+		// Packets bigger than AttachMaxData must not be truncated either.
+		const size = 4 * early.AttachMaxData
+		chunk := append([]byte{early.AttachStdin}, bytes.Repeat([]byte("y"), size)...)
+		for sent := 0; sent < total; sent += size {
+			if _, err := c.Write(chunk); err != nil {
+				return
+			}
+		}
+		c.Write([]byte{early.AttachCloseStdin})
+	}()
+	got := 0
+	buf := make([]byte, 1+early.AttachMaxData)
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for {
+		n, err := c.Read(buf)
+		if err == io.EOF || n == 0 {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got += n - 1
+	}
+	if got != total {
+		t.Errorf("echoed %d bytes, want %d", got, total)
+	}
+	m.wait()
+	if code := m.exitCode(); code != 0 {
+		t.Errorf("exit code %d", code)
 	}
 }

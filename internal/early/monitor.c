@@ -52,9 +52,11 @@
 #define EXIT_FILE "exit"
 #define ATTACH_FILE "attach"
 #define STOPPED_FILE "stopped"
+#define RESTARTS_FILE "restarts"
 
 struct client {
 	int fd;
+	int rd_closed;      /* it shut down its sending side: output only */
 	char *pending;      /* a packet the client's socket had no room for */
 	size_t plen;
 	long long since_ms; /* when pending was stored */
@@ -275,6 +277,12 @@ static int spawn_create_helper(char *err, size_t errlen)
 		if (child_fds(fds, 5) < 0)
 			_exit(125);
 		early_reset_signals();
+		if (M.restarts > 0) {
+			/* No CLI will start a restarted container: the helper must. */
+			char n[16];
+			snprintf(n, sizeof(n), "%d", M.restarts);
+			setenv("_ENGINE_RESTART_COUNT", n, 1);
+		}
 		execv(M.cfg.create_argv[0], M.cfg.create_argv);
 		int e = errno;
 		dprintf(4, "err %d exec %s: %s\n", e == ENOENT ? 127 : 126,
@@ -370,7 +378,7 @@ static void broadcast(const unsigned char *pkt, size_t len)
 	for (int i = M.nclients - 1; i >= 0; i--) {
 		struct client *c = &M.clients[i];
 		if (c->pending != NULL)
-			continue; /* only during the drain at exit; see drain_clients */
+			continue; /* never: callers read no output while one is pending */
 		if (send(c->fd, pkt, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -503,35 +511,68 @@ static void stdin_close(void)
 		stdin_close_now();
 }
 
-/* Handle up to a few packets of one client; -1 if the client is gone. */
+static void handle_packet(const unsigned char *p, size_t n)
+{
+	switch (p[0]) {
+	case ATTACH_IN_STDIN:
+		stdin_write((const char *)p + 1, n - 1);
+		break;
+	case ATTACH_IN_CLOSE_STDIN:
+		stdin_close();
+		break;
+	case ATTACH_IN_RESIZE:
+		if (n >= 5) {
+			unsigned short rows, cols;
+			memcpy(&rows, p + 1, 2);
+			memcpy(&cols, p + 3, 2);
+			M.ws = (struct winsize){ .ws_row = rows, .ws_col = cols };
+			M.have_ws = 1;
+			apply_winsize();
+		}
+		break;
+	default:
+		break; /* unknown packets are ignored: newer clients, older monitor */
+	}
+}
+
+/*
+ * Receive and handle one packet: 0 (also when there was none), 1 at EOF, -1
+ * on error. A packet larger than iobuf (clients should send at most 8 KiB of
+ * data, but a bigger one must not be truncated: SOCK_SEQPACKET drops what
+ * does not fit) gets a buffer of its own, sized by a MSG_PEEK|MSG_TRUNC recv.
+ */
+static int client_packet(int fd)
+{
+	unsigned char *buf = M.iobuf;
+	ssize_t n = recv(fd, buf, 1 + IOBUF_DATA, MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC);
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	if (n == 0)
+		return 1;
+	if (n < 0)
+		return -1;
+	if (n > 1 + IOBUF_DATA) {
+		buf = malloc((size_t)n);
+		if (buf == NULL)
+			return -1;
+	}
+	n = recv(fd, buf, (size_t)n, MSG_DONTWAIT);
+	if (n > 0)
+		handle_packet(buf, (size_t)n);
+	if (buf != M.iobuf)
+		free(buf);
+	return n < 0 ? -1 : 0;
+}
+
+/* Handle up to a few packets of one client: 0 when done for now, 1 at EOF
+ * (the client closed or shut down its sending side), -1 on error. */
 static int on_client_input(int i)
 {
 	for (int k = 0; k < 16 && M.in_pending == NULL; k++) {
-		ssize_t n = recv(M.clients[i].fd, M.iobuf, 1 + IOBUF_DATA, MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-			return 0;
-		if (n <= 0)
-			return -1;
-		switch (M.iobuf[0]) {
-		case ATTACH_IN_STDIN:
-			stdin_write((const char *)M.iobuf + 1, (size_t)n - 1);
-			break;
-		case ATTACH_IN_CLOSE_STDIN:
-			stdin_close();
-			break;
-		case ATTACH_IN_RESIZE:
-			if (n >= 5) {
-				unsigned short rows, cols;
-				memcpy(&rows, M.iobuf + 1, 2);
-				memcpy(&cols, M.iobuf + 3, 2);
-				M.ws = (struct winsize){ .ws_row = rows, .ws_col = cols };
-				M.have_ws = 1;
-				apply_winsize();
-			}
-			break;
-		default:
-			break; /* unknown packets are ignored: newer clients, older monitor */
-		}
+		int r = client_packet(M.clients[i].fd);
+		if (r != 0)
+			return r;
 	}
 	return 0;
 }
@@ -633,8 +674,13 @@ static void on_helper_exit(int st)
 		int cst;
 		pid_t r = waitpid((pid_t)pid, &cst, WNOHANG);
 		if (r < 0 && errno == ECHILD) {
-			/* Not our descendant: we could never learn its exit code. */
-			sync_report("err 125 container pid %ld is not a child of the monitor", pid);
+			/*
+			 * Not our child: it is not a descendant, or it exited and
+			 * its helper reaped it (a shell helper does). Either way its
+			 * exit code is out of reach.
+			 */
+			sync_report("err 125 container pid %ld is not a child of the monitor "
+				    "(gone, or reaped by the create helper)", pid);
 			fail_run(125);
 			return;
 		}
@@ -720,11 +766,18 @@ static void event_loop(void)
 		pfd[P_OUT1] = (struct pollfd){ paused ? -1 : M.out_fd[1], POLLIN, 0 };
 		pfd[P_IN] = (struct pollfd){ M.in_pending ? M.in_fd : -1, POLLOUT, 0 };
 		for (int i = 0; i < M.nclients; i++) {
-			short ev = (reading_clients ? POLLIN : 0) |
-				   (M.clients[i].pending ? POLLOUT : 0);
-			/* fd -1 when nothing is wanted: poll reports POLLHUP regardless
-			 * of events, which would spin. */
-			pfd[P_CLIENTS + i] = (struct pollfd){ ev ? M.clients[i].fd : -1, ev, 0 };
+			struct client *c = &M.clients[i];
+			short ev = (reading_clients && !c->rd_closed ? POLLIN : 0) |
+				   (c->pending ? POLLOUT : 0);
+			/*
+			 * fd -1 when nothing is wanted, as poll reports POLLHUP
+			 * regardless of events, which would spin while we are not
+			 * reading the client. A client that only shut down its
+			 * sending side reports POLLHUP only once fully closed, so it
+			 * stays polled for that.
+			 */
+			int fd = ev != 0 || c->rd_closed ? c->fd : -1;
+			pfd[P_CLIENTS + i] = (struct pollfd){ fd, ev, 0 };
 			if (M.clients[i].pending) {
 				long long left = M.clients[i].since_ms + CLIENT_STALL_MS - now_ms();
 				if (left < 0)
@@ -746,8 +799,10 @@ static void event_loop(void)
 			on_signals();
 		if (pfd[P_CONSOLE].revents && M.console_fd >= 0)
 			on_console();
+		/* Stop as soon as a client could not take a packet: broadcast
+		 * keeps one pending packet per client, not a queue. */
 		for (int k = 0; k < 2; k++)
-			if (pfd[P_OUT0 + k].revents && M.out_fd[k] >= 0)
+			if (pfd[P_OUT0 + k].revents && M.out_fd[k] >= 0 && !any_client_pending())
 				read_output(k);
 		if (pfd[P_IN].revents && M.in_pending != NULL) {
 			if (pfd[P_IN].revents & (POLLERR | POLLHUP)) {
@@ -771,9 +826,13 @@ static void event_loop(void)
 				continue;
 			if ((re & POLLOUT) && M.clients[i].pending != NULL && client_flush(i) < 0)
 				continue;
-			if (reading_clients && (re & (POLLIN | POLLHUP | POLLERR))) {
-				if (on_client_input(i) < 0)
+			if (reading_clients && !M.clients[i].rd_closed &&
+			    (re & (POLLIN | POLLHUP | POLLERR))) {
+				int r = on_client_input(i);
+				if (r < 0 || (r > 0 && (re & (POLLHUP | POLLERR))))
 					drop_client(i);
+				else if (r > 0)
+					M.clients[i].rd_closed = 1; /* half-close: keeps output */
 			} else if (re & (POLLHUP | POLLERR)) {
 				drop_client(i);
 			}
@@ -975,6 +1034,10 @@ static void setup(const char *config_path)
 		fatal_early("chdir run_dir", errno);
 	if (stat(".", &M.rundir_st) < 0)
 		fatal_early("stat run_dir", errno);
+	/* Left by a previous run of the container: a new start supersedes them. */
+	unlink(EXIT_FILE);
+	unlink(STOPPED_FILE);
+	unlink(RESTARTS_FILE);
 
 	M.iobuf = malloc(1 + IOBUF_DATA);
 	if (M.iobuf == NULL)
@@ -1019,7 +1082,7 @@ void engine_monitor_main(const char *config_path)
 			break;
 		M.restarts++;
 		int n = snprintf(buf, sizeof(buf), "%d\n", M.restarts);
-		early_write_file_atomic("restarts", buf, (size_t)n);
+		early_write_file_atomic(RESTARTS_FILE, buf, (size_t)n);
 		unlink(EXIT_FILE); /* running again; `exit` describes a finished container */
 	}
 	unlink(ATTACH_FILE);

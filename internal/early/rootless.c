@@ -337,6 +337,37 @@ struct pause_msg {
 	int pid;
 };
 
+/*
+ * Make ps show "engine-pause" instead of the command line of the invocation
+ * that happened to create it (an `engine pull ...` that seems to live for
+ * ever confuses people). The argv strings live between arg_start and
+ * arg_end, fields 48 and 49 of /proc/self/stat; overwriting them in place is
+ * what setproctitle does.
+ */
+static void set_cmdline(const char *title)
+{
+	char *stat = early_read_file("/proc/self/stat", NULL);
+	char *p = stat != NULL ? strrchr(stat, ')') : NULL;
+	unsigned long start = 0, end = 0;
+	int field = 2; /* the comm field ends at ')' */
+
+	for (char *tok = p != NULL ? strtok(p + 1, " ") : NULL; tok != NULL;
+	     tok = strtok(NULL, " ")) {
+		field++;
+		if (field == 48)
+			start = strtoul(tok, NULL, 10);
+		else if (field == 49) {
+			end = strtoul(tok, NULL, 10);
+			break;
+		}
+	}
+	free(stat);
+	if (start == 0 || end <= start + strlen(title))
+		return;
+	memset((void *)start, 0, end - start);
+	memcpy((void *)start, title, strlen(title));
+}
+
 static void __attribute__((noreturn)) become_pause(void)
 {
 	static const int ignored[] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM, SIGUSR1,
@@ -355,6 +386,7 @@ static void __attribute__((noreturn)) become_pause(void)
 	 * SIGTERM and SIGKILL still end it (for the engine's own cleanup). */
 	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
 		signal(ignored[i], SIG_IGN);
+	signal(SIGTERM, SIG_DFL); /* the caller may have had it ignored */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (;;)
@@ -387,6 +419,7 @@ static void __attribute__((noreturn)) pause_child(int tx, int rx)
 		_exit(1);
 	}
 	prctl(PR_SET_NAME, PAUSE_COMM);
+	set_cmdline(PAUSE_COMM);
 	send_msg(tx, STEP_READY, 0);
 	become_pause();
 }

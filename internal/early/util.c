@@ -194,15 +194,18 @@ int early_stdio_to_devnull(void)
 }
 
 /*
- * Undo the monitor's signal setup in a child before exec: blocked masks and
- * ignored dispositions survive execve, and a helper with SIGCHLD blocked or
- * SIGPIPE ignored behaves subtly wrong.
+ * Give a child about to exec default signal handling: blocked masks and
+ * ignored dispositions survive execve (the monitor's own, and whatever the
+ * launcher had, nohup's SIGHUP say), and a helper or a container with SIGCHLD
+ * blocked or SIGPIPE ignored behaves subtly wrong.
  */
 void early_reset_signals(void)
 {
 	sigset_t none;
 
-	signal(SIGPIPE, SIG_DFL);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL); /* EINVAL for the few reserved ones */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
