@@ -44,6 +44,11 @@ test: all
 unit:
 	$(GO) test -tags "$(BUILDTAGS)" -count=1 -short ./...
 
+# engine against podman, side by side (internal/bench); BENCHFLAGS=-quick for a short run.
+BENCHFLAGS ?=
+bench: engine
+	$(GO) run -tags "$(BUILDTAGS)" ./internal/bench -engine bin/engine -out bin/bench $(BENCHFLAGS)
+
 vet:
 	$(GO) vet -tags "$(BUILDTAGS)" ./...
 

@@ -2,12 +2,13 @@ package engine
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -29,50 +30,50 @@ type AttachOptions struct {
 }
 
 // Attach connects to the monitor's attach socket and copies streams until the
-// container's output ends (it exited) or the user detaches.
-func (c *Container) Attach(o AttachOptions) error {
+// container's output ends (it exited) or the user detaches. It returns the exit
+// code when the monitor sent it (-1 when it did not: the monitor died, or the
+// container was not running).
+func (c *Container) Attach(o AttachOptions) (int, error) {
 	run, err := c.RunDir()
 	if err != nil {
-		return err
+		return -1, err
 	}
-	fd, err := dialAttach(run)
+	conn, err := dialAttach(run)
 	if err != nil {
-		return fmt.Errorf("attaching to %s: %w", c.Name, err)
+		return -1, fmt.Errorf("attaching to %s: %w", c.Name, err)
 	}
-	defer unix.Close(fd)
+	defer conn.Close()
 	if o.Connected != nil {
 		o.Connected()
 	}
 	detached := make(chan struct{})
 	if o.Stdin != nil {
-		go sendStdin(fd, o.Stdin, o.DetachKeys, detached)
+		go sendStdin(conn, o.Stdin, o.DetachKeys, detached)
 	}
 	if o.Resize != nil {
 		go func() {
 			for sz := range o.Resize {
-				msg := make([]byte, 5)
-				msg[0] = early.AttachResize
-				binary.NativeEndian.PutUint16(msg[1:], sz[0])
-				binary.NativeEndian.PutUint16(msg[3:], sz[1])
-				_, _ = unix.Write(fd, msg)
+				_, _ = conn.Write(early.ResizePacket(sz[0], sz[1]))
 			}
 		}()
 	}
-	buf := make([]byte, 32<<10)
+	code := -1
+	buf := make([]byte, 1+early.AttachMaxData)
 	for {
-		n, err := unix.Read(fd, buf)
-		if err != nil {
-			if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) {
-				continue
-			}
+		n, err := conn.Read(buf)
+		if err != nil || n == 0 {
 			break
 		}
-		if n == 0 {
-			break
-		}
-		w := o.Stdout
-		if buf[0] == early.AttachStderr {
+		var w io.Writer
+		switch buf[0] {
+		case early.AttachStdout:
+			w = o.Stdout
+		case early.AttachStderr:
 			w = o.Stderr
+		case early.AttachExit:
+			if v, err := strconv.Atoi(string(buf[1:n])); err == nil {
+				code = v
+			}
 		}
 		if w != nil && n > 1 {
 			_, _ = w.Write(buf[1:n])
@@ -80,34 +81,30 @@ func (c *Container) Attach(o AttachOptions) error {
 				_ = f.Flush()
 			}
 		}
-		select {
-		case <-detached:
-			return ErrDetached
-		default:
-		}
 	}
 	select {
 	case <-detached:
-		return ErrDetached
+		return -1, ErrDetached
 	default:
 	}
-	return nil
+	return code, nil
 }
 
-func sendStdin(fd int, in io.Reader, keys []byte, detached chan struct{}) {
-	buf := make([]byte, 32<<10)
+func sendStdin(conn *net.UnixConn, in io.Reader, keys []byte, detached chan struct{}) {
+	buf := make([]byte, 1+early.AttachMaxData)
+	buf[0] = early.AttachStdin
 	matched := 0
 	for {
-		n, err := in.Read(buf)
+		n, err := in.Read(buf[1:])
 		if n > 0 {
-			data := buf[:n]
+			data := buf[1 : 1+n]
 			if len(keys) > 0 {
 				for _, b := range data {
 					if b == keys[matched] {
 						matched++
 						if matched == len(keys) {
 							close(detached)
-							_ = unix.Shutdown(fd, unix.SHUT_RDWR)
+							_ = conn.Close()
 							return
 						}
 					} else {
@@ -118,44 +115,36 @@ func sendStdin(fd int, in io.Reader, keys []byte, detached chan struct{}) {
 					}
 				}
 			}
-			msg := append([]byte{early.AttachStdin}, data...)
-			if _, err := unix.Write(fd, msg); err != nil {
+			if _, err := conn.Write(buf[:1+n]); err != nil {
 				return
 			}
 		}
 		if err != nil {
-			_, _ = unix.Write(fd, []byte{early.AttachCloseStdin})
+			_, _ = conn.Write([]byte{early.AttachCloseStdin})
 			return
 		}
 	}
 }
 
-// dialAttach connects to RUNDIR/attach through /proc/self/fd: the socket's full path
-// can exceed the 108 bytes a sockaddr_un holds.
-func dialAttach(run string) (int, error) {
-	dir, err := os.Open(run)
-	if err != nil {
-		return -1, err
-	}
-	defer dir.Close()
-	path := fmt.Sprintf("/proc/self/fd/%d/%s", dir.Fd(), fileAttach)
+// dialAttach connects to the monitor, retrying while its socket is not there yet
+// (a container being started by another process) unless the container has exited.
+func dialAttach(run string) (*net.UnixConn, error) {
 	var lastErr error
 	for i := 0; i < 100; i++ {
-		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return -1, err
+		conn, err := early.DialAttach(run)
+		if err == nil {
+			return conn, nil
 		}
-		if err = unix.Connect(fd, &unix.SockaddrUnix{Name: path}); err == nil {
-			return fd, nil
-		}
-		unix.Close(fd)
 		lastErr = err
+		if !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ECONNREFUSED) {
+			break
+		}
 		if _, serr := os.Stat(filepath.Join(run, fileExit)); serr == nil {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return -1, lastErr
+	return nil, lastErr
 }
 
 // ParseDetachKeys reads docker's detach-keys syntax: "ctrl-p,ctrl-q", "a,b".

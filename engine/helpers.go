@@ -14,6 +14,9 @@ import (
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"go.podman.io/storage/pkg/unshare"
+	"golang.org/x/sys/unix"
+
+	"github.com/engine-dev/engine/internal/early"
 )
 
 // CreateHelper is the monitor's child that creates the container through
@@ -22,7 +25,10 @@ import (
 // 4 the status pipe, where it writes "ok PID" or "err CODE MESSAGE". It opens no store:
 // everything it needs is in runDir, written by Start.
 func CreateHelper(runDir, id string) int {
-	status := os.NewFile(4, "status")
+	// The container must not inherit the console socket or the status pipe.
+	unix.CloseOnExec(early.HelperConsoleFD)
+	unix.CloseOnExec(early.HelperStatusFD)
+	status := os.NewFile(early.HelperStatusFD, "status")
 	pid, err := createContainer(runDir, id)
 	if err != nil {
 		code := exitCodeFor(err)
@@ -65,7 +71,7 @@ func createContainer(runDir, id string) (int, error) {
 		p.AdditionalGroups = append(p.AdditionalGroups, int(g))
 	}
 	if sp.Terminal {
-		p.ConsoleSocket = os.NewFile(3, "console")
+		p.ConsoleSocket = os.NewFile(early.HelperConsoleFD, "console")
 	} else {
 		p.Stdin, p.Stdout, p.Stderr = os.Stdin, os.Stdout, os.Stderr
 	}
@@ -75,6 +81,13 @@ func createContainer(runDir, id string) (int, error) {
 	if err := ctr.Start(p); err != nil {
 		_ = ctr.Destroy()
 		return 0, err
+	}
+	if os.Getenv(early.EnvRestartCount) != "" {
+		// A restart by the monitor: no CLI is there to let the process run.
+		if err := ctr.Exec(); err != nil {
+			_ = ctr.Destroy()
+			return 0, fmt.Errorf("starting the process: %w", err)
+		}
 	}
 	pid, err := p.Pid()
 	if err != nil {
@@ -102,9 +115,10 @@ func oneLine(err error) string {
 	return strings.ReplaceAll(err.Error(), "\n", " ")
 }
 
-// Cleanup runs after the container's process exited (the monitor's cleanup helper):
-// it releases what the run held and removes the container for --rm.
-func (r *Runtime) Cleanup(id string) error {
+// Cleanup runs after the container's process exited with code (the monitor's
+// cleanup helper): it releases what the run held and removes the container for
+// --rm. When the monitor is going to restart the container it keeps everything.
+func (r *Runtime) Cleanup(id string, code int) error {
 	c, err := r.Lookup(id)
 	if err != nil {
 		if errors.Is(err, ErrNoSuchContainer) {
@@ -121,8 +135,8 @@ func (r *Runtime) Cleanup(id string) error {
 	if err != nil {
 		return err
 	}
-	if st.Running() {
-		return nil // restarted meanwhile
+	if st.Running() || c.willRestart(code) {
+		return nil // restarted meanwhile, or about to be
 	}
 	if err := c.cleanupLocked(st); err != nil {
 		return err
@@ -131,6 +145,36 @@ func (r *Runtime) Cleanup(id string) error {
 		return c.removeLocked()
 	}
 	return nil
+}
+
+// willRestart tells whether the monitor restarts the container after an exit
+// with code: the same rule as its should_restart (internal/early). A stop that
+// comes after this answer leaves the rootfs mounted until the next start or rm.
+func (c *Container) willRestart(code int) bool {
+	run, err := c.RunDir()
+	if err != nil {
+		return false
+	}
+	if _, err := os.Stat(filepath.Join(run, fileStopped)); err == nil {
+		return false
+	}
+	switch p := c.Config.Restart; p.Name {
+	case early.RestartAlways, early.RestartUnlessStopped:
+		return true
+	case early.RestartOnFailure:
+		return code != 0 && (p.MaxRetries == 0 || c.restarts(run) < p.MaxRetries)
+	}
+	return false
+}
+
+// restarts reads how many times the monitor restarted the container.
+func (c *Container) restarts(run string) int {
+	b, err := os.ReadFile(filepath.Join(run, early.FileRestarts))
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return n
 }
 
 // cleanupLocked releases the resources of a container that is not running: the

@@ -107,6 +107,7 @@ func (c *Container) Inspect() (*InspectData, error) {
 	}
 	if run, err := c.RunDir(); err == nil {
 		d.ConmonPidFile = run + "/" + fileMonitorPid
+		d.RestartCount = c.restarts(run)
 	}
 	d.HostConfig.RestartPolicy.Name = cfg.Restart.Name
 	d.HostConfig.RestartPolicy.MaximumRetryCount = cfg.Restart.MaxRetries

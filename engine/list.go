@@ -142,13 +142,18 @@ func statusLine(st State) string {
 	return "Created"
 }
 
+// psFilters builds one predicate per filter key: as podman, values of one key
+// are alternatives (status=exited --filter status=running), keys all apply, and
+// every label filter must hold.
 func psFilters(filters []string) ([]func(*Summary) bool, error) {
-	var preds []func(*Summary) bool
+	byKey := map[string][]func(*Summary) bool{}
+	var keys []string
 	for _, f := range filters {
 		k, v, ok := strings.Cut(f, "=")
 		if !ok {
 			return nil, fmt.Errorf("invalid filter %q: want KEY=VALUE: %w", f, ErrInvalidArg)
 		}
+		var preds []func(*Summary) bool
 		switch k {
 		case "status":
 			switch v {
@@ -191,8 +196,27 @@ func psFilters(filters []string) ([]func(*Summary) bool, error) {
 		default:
 			return nil, fmt.Errorf("invalid filter %q: unknown key %q: %w", f, k, ErrInvalidArg)
 		}
+		if k == "label" {
+			k = f // each label filter is its own key: all must hold
+		}
+		if _, seen := byKey[k]; !seen {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], preds[0])
 	}
-	return preds, nil
+	out := make([]func(*Summary) bool, 0, len(keys))
+	for _, k := range keys {
+		alts := byKey[k]
+		out = append(out, func(s *Summary) bool {
+			for _, p := range alts {
+				if p(s) {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	return out, nil
 }
 
 func sortSummaries(s []Summary) {

@@ -40,6 +40,10 @@ func (c *Container) Stop(timeout *uint) error {
 	if err := os.WriteFile(filepath.Join(run, fileStopped), nil, 0o600); err != nil {
 		return fmt.Errorf("stopping %s: %w", c.Name, err)
 	}
+	// A restart may have replaced the process before the marker was there.
+	if st, err = c.State(); err != nil || !st.Running() || st.Pid == 0 {
+		return err
+	}
 	if t > 0 {
 		if err := c.signal(st, sig); err != nil {
 			return err

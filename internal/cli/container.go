@@ -91,18 +91,11 @@ func eachCtr(fn func(*engine.Container) error) cli.ActionFunc {
 				}
 				fmt.Fprintln(c.App.Writer, name)
 			}
-			return firstCode(errs)
+			return errors.Join(errs...)
 		})
 	}
 }
 
-// firstCode joins errors and keeps the exit code of the first one.
-func firstCode(errs []error) error {
-	if len(errs) == 0 {
-		return nil
-	}
-	return ctrErr(errors.Join(errs...))
-}
 
 func startAction(c *cli.Context) error {
 	if c.NArg() == 0 {
@@ -115,7 +108,7 @@ func startAction(c *cli.Context) error {
 		if c.Bool("attach") {
 			ctr, err := r.Lookup(c.Args().First())
 			if err != nil {
-				return ctrErr(err)
+				return err
 			}
 			if c.Bool("interactive") {
 				ctr.Config.Interactive = true
@@ -154,7 +147,7 @@ func startAction(c *cli.Context) error {
 		if len(errs) == 1 {
 			return errs[0]
 		}
-		return firstCode(errs)
+		return errors.Join(errs...)
 	})
 }
 
@@ -189,7 +182,7 @@ func stopAction(c *cli.Context) error {
 				}
 				fmt.Fprintln(c.App.Writer, ctr.ID)
 			}
-			return firstCode(errs)
+			return errors.Join(errs...)
 		})
 	}
 	return eachCtr(func(ctr *engine.Container) error { return ctr.Stop(t) })(c)
@@ -233,7 +226,7 @@ func rmAction(c *cli.Context) error {
 				}
 				fmt.Fprintln(c.App.Writer, ctr.ID)
 			}
-			return firstCode(errs)
+			return rmErr(errs)
 		})
 	}
 	if c.NArg() == 0 {
@@ -245,14 +238,17 @@ func rmAction(c *cli.Context) error {
 			ctr, err := r.Lookup(name)
 			if err == nil {
 				err = ctr.Remove(force)
-				if err == nil {
-					fmt.Fprintln(c.App.Writer, ctr.ID)
-					continue
-				}
 			}
-			errs = append(errs, err)
+			switch {
+			case err == nil:
+				fmt.Fprintln(c.App.Writer, name) // podman prints the name as given
+			case force && errors.Is(err, engine.ErrNoSuchContainer):
+				// rm -f of a container that is gone is not an error, as podman.
+			default:
+				errs = append(errs, err)
+			}
 		}
-		return firstCode(errs)
+		return rmErr(errs)
 	})
 }
 
@@ -282,7 +278,7 @@ func eachCtrPrint(c *cli.Context, fn func(*engine.Container) (string, error)) er
 			}
 			fmt.Fprintln(c.App.Writer, out)
 		}
-		return firstCode(errs)
+		return errors.Join(errs...)
 	})
 }
 
@@ -316,7 +312,7 @@ func logsAction(c *cli.Context) error {
 	return withRuntime(c, func(r *engine.Runtime) error {
 		ctr, err := r.Lookup(name)
 		if err != nil {
-			return ctrErr(err)
+			return err
 		}
 		return ctr.Logs(c.Context, c.App.Writer, os.Stderr, o)
 	})
@@ -343,7 +339,7 @@ func execAction(c *cli.Context) error {
 	return withRuntime(c, func(r *engine.Runtime) error {
 		ctr, err := r.Lookup(c.Args().First())
 		if err != nil {
-			return ctrErr(err)
+			return err
 		}
 		o := engine.ExecOptions{Cmd: c.Args().Tail(), Env: c.StringSlice("env"), User: c.String("user"),
 			WorkDir: c.String("workdir"), TTY: c.Bool("tty"), Detach: c.Bool("detach"),
@@ -394,7 +390,7 @@ func attachAction(c *cli.Context) error {
 	return withRuntime(c, func(r *engine.Runtime) error {
 		ctr, err := r.Lookup(name)
 		if err != nil {
-			return ctrErr(err)
+			return err
 		}
 		st, err := ctr.State()
 		if err != nil {

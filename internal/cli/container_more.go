@@ -66,7 +66,7 @@ func cpAction(c *cli.Context) error {
 		name := srcCtr + dstCtr
 		ctr, err := r.Lookup(name)
 		if err != nil {
-			return ctrErr(err)
+			return err
 		}
 		switch {
 		case srcCtr != "" && dst == "-":
@@ -102,7 +102,7 @@ func renameAction(c *cli.Context) error {
 	return withRuntime(c, func(r *engine.Runtime) error {
 		ctr, err := r.Lookup(c.Args().Get(0))
 		if err != nil {
-			return ctrErr(err)
+			return err
 		}
 		return ctr.Rename(c.Args().Get(1))
 	})
@@ -116,7 +116,7 @@ func diffAction(c *cli.Context) error {
 	return withRuntime(c, func(r *engine.Runtime) error {
 		ctr, err := r.Lookup(name)
 		if err != nil {
-			return ctrErr(err)
+			return err
 		}
 		changes, err := ctr.Diff()
 		if err != nil {
@@ -144,7 +144,7 @@ func exportAction(c *cli.Context) error {
 	return withRuntime(c, func(r *engine.Runtime) error {
 		ctr, err := r.Lookup(name)
 		if err != nil {
-			return ctrErr(err)
+			return err
 		}
 		if out == "" {
 			return ctr.Export(c.App.Writer)
@@ -174,11 +174,11 @@ func topAction(c *cli.Context) error {
 	return withRuntime(c, func(r *engine.Runtime) error {
 		ctr, err := r.Lookup(c.Args().First())
 		if err != nil {
-			return ctrErr(err)
+			return err
 		}
 		procs, err := ctr.Top()
 		if err != nil {
-			return ctrErr(err)
+			return err
 		}
 		return format.Rows(c.App.Writer, "table {{.User}}\t{{.PID}}\t{{.PPID}}\t{{.CPU}}\t{{.Elapsed}}\t{{.TTY}}\t{{.Time}}\t{{.Command}}",
 			procs, map[string]string{"CPU": "%CPU"}, false)
@@ -206,7 +206,7 @@ func statsAction(c *cli.Context) error {
 			for _, n := range c.Args().Slice() {
 				ctr, err := r.Lookup(n)
 				if err != nil {
-					return ctrErr(err)
+					return err
 				}
 				ctrs = append(ctrs, ctr)
 			}
@@ -217,7 +217,7 @@ func statsAction(c *cli.Context) error {
 			for _, ctr := range ctrs {
 				s, err := ctr.Stats(prev[ctr.ID])
 				if err != nil {
-					return nil, ctrErr(err)
+					return nil, err
 				}
 				prev[ctr.ID] = s
 				out = append(out, s)
@@ -276,6 +276,6 @@ func portAction(c *cli.Context) error {
 	return withRuntime(c, func(r *engine.Runtime) error {
 		_, err := r.Lookup(name)
 		// No published ports until CNI networking lands: nothing to print.
-		return ctrErr(err)
+		return err
 	})
 }

@@ -230,14 +230,17 @@ func attachAndWait(c *cli.Context, ctr *engine.Container, keys []byte, connected
 			startErr = connected()
 		}
 	}
-	err := ctr.Attach(o)
+	code, err := ctr.Attach(o)
 	if startErr != nil {
 		return 125, startErr
 	}
 	if err != nil {
 		return 125, err
 	}
-	code, err := ctr.Wait()
+	if code >= 0 {
+		return code, nil // from the monitor: the container may be gone already (--rm)
+	}
+	code, err = ctr.Wait()
 	if err != nil {
 		return 125, err
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/urfave/cli/v2"
 
@@ -28,8 +29,12 @@ func hiddenCommands() []*cli.Command {
 				if c.NArg() < 1 {
 					return fmt.Errorf("__cleanup ID")
 				}
+				code := -1
+				if c.NArg() > 1 {
+					code, _ = strconv.Atoi(c.Args().Get(1))
+				}
 				return withRuntime(c, func(r *engine.Runtime) error {
-					return r.Cleanup(c.Args().First())
+					return r.Cleanup(c.Args().First(), code)
 				})
 			},
 		},

@@ -31,20 +31,23 @@ func withRuntime(c *cli.Context, fn func(*engine.Runtime) error) error {
 	})
 }
 
-// Exit codes of container commands, as podman documents them.
+// Exit codes of rm, as podman documents them; every other container command
+// exits 125 for a missing container or one in the wrong state.
 const (
-	exitNoSuchContainer = 1 // rm, stop, kill ... of a container that does not exist
+	exitNoSuchContainer = 1 // rm of a container that does not exist
 	exitCtrRunning      = 2 // rm of a running container without -f
 )
 
-// ctrErr picks the exit code for an error of a command on existing containers.
-func ctrErr(err error) error {
-	switch {
-	case err == nil:
+// rmErr joins rm's errors and keeps the exit code of the first one.
+func rmErr(errs []error) error {
+	if len(errs) == 0 {
 		return nil
-	case errors.Is(err, engine.ErrNoSuchContainer):
+	}
+	err := errors.Join(errs...)
+	switch {
+	case errors.Is(errs[0], engine.ErrNoSuchContainer):
 		return withCode(exitNoSuchContainer, err)
-	case errors.Is(err, engine.ErrCtrStateInvalid):
+	case errors.Is(errs[0], engine.ErrCtrStateInvalid):
 		return withCode(exitCtrRunning, err)
 	}
 	return err

@@ -92,7 +92,12 @@
 // RunDir if the absolute path is longer than 107 bytes). Every packet starts
 // with one byte:
 //
-//	monitor -> client: AttachStdout or AttachStderr + data (at most 8192 bytes)
+//	monitor -> client: AttachReady, alone, as soon as the connection is
+//	                   accepted (DialAttach waits for it): output from then on
+//	                   reaches the client,
+//	                   AttachStdout or AttachStderr + data (at most 8192 bytes),
+//	                   AttachExit + the exit code in decimal, last, when the
+//	                   container ended (before the cleanup runs); then EOF.
 //	client -> monitor: AttachStdin + data (AttachMaxData per packet is best;
 //	                   bigger packets are received whole at the cost of an
 //	                   extra syscall and a temporary buffer),
@@ -106,8 +111,8 @@
 // sending side (shutdown(SHUT_WR), CloseWrite) keeps receiving output; that
 // does not close the container's stdin, AttachCloseStdin does. Output written
 // before a client
-// connects is only in the log: a client that needs everything connects before
-// the container starts (for example, the helper reports "ok" after
+// connects is only in the log: a client that needs everything connects (and
+// waits for AttachReady) before the container starts (for example, the helper reports "ok" after
 // libcontainer's create, the client attaches, then the engine starts the
 // process) or reads the log.
 //

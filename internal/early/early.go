@@ -69,6 +69,8 @@ const (
 	AttachResize     byte = 2 // client -> monitor: rows, cols as native uint16
 	AttachStdout     byte = 1 // monitor -> client: stdout (or TTY) data
 	AttachStderr     byte = 2 // monitor -> client: stderr data
+	AttachReady      byte = 3 // monitor -> client: accepted; output from now on reaches it
+	AttachExit       byte = 4 // monitor -> client: the exit code in decimal; EOF follows
 
 	// AttachMaxData is the most data in one packet, both ways.
 	AttachMaxData = 8192
@@ -298,10 +300,30 @@ func ResizePacket(rows, cols uint16) []byte {
 	return p
 }
 
-// DialAttach connects to the attach socket in runDir. Paths too long for a
-// unix socket address go through /proc/self/fd of an O_PATH descriptor of
-// runDir.
+// DialAttach connects to the attach socket in runDir and returns once the
+// monitor accepted the connection (its AttachReady packet is consumed), so all
+// output from then on reaches it. Paths too long for a unix socket address go
+// through /proc/self/fd of an O_PATH descriptor of runDir.
 func DialAttach(runDir string) (*net.UnixConn, error) {
+	c, err := dialAttach(runDir)
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 1+AttachMaxData)
+	_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	n, err := c.Read(buf)
+	_ = c.SetReadDeadline(time.Time{})
+	if err != nil || n != 1 || buf[0] != AttachReady {
+		c.Close()
+		if err == nil {
+			err = fmt.Errorf("unexpected first packet %q", buf[:n])
+		}
+		return nil, fmt.Errorf("attach: no answer from the monitor: %w", err)
+	}
+	return c, nil
+}
+
+func dialAttach(runDir string) (*net.UnixConn, error) {
 	path := filepath.Join(runDir, FileAttach)
 	if len(path) < 108 {
 		return net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: path, Net: "unixpacket"})

@@ -329,8 +329,11 @@ func TestMonitorAttachStdin(t *testing.T) {
 	// EOF on the socket: the container ended.
 	c1.SetReadDeadline(time.Now().Add(10 * time.Second))
 	buf := make([]byte, 9000)
+	if n, err := c1.Read(buf); err != nil || string(buf[:n]) != "\x040" {
+		t.Errorf("after close stdin: read %q, %v; want the exit packet", buf[:n], err)
+	}
 	if n, err := c1.Read(buf); err != io.EOF {
-		t.Errorf("after close stdin: read %q, %v; want EOF", buf[:n], err)
+		t.Errorf("after the exit packet: read %q, %v; want EOF", buf[:n], err)
 	}
 	m.wait()
 	if code := m.exitCode(); code != 0 {
@@ -1076,6 +1079,9 @@ func TestMonitorAttachBackpressure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if buf[0] == early.AttachExit {
+			continue
+		}
 		if buf[0] != early.AttachStdout || n > 1+early.AttachMaxData {
 			t.Fatalf("packet stream %d size %d: %q", buf[0], n, buf[1:n])
 		}
@@ -1136,7 +1142,9 @@ func TestMonitorAttachLargeStdin(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got += n - 1
+		if buf[0] != early.AttachExit {
+			got += n - 1
+		}
 	}
 	if got != total {
 		t.Errorf("echoed %d bytes, want %d", got, total)

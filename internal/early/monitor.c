@@ -48,6 +48,8 @@
 #define ATTACH_IN_STDIN 0
 #define ATTACH_IN_CLOSE_STDIN 1
 #define ATTACH_IN_RESIZE 2
+#define ATTACH_OUT_READY 3 /* sent once a client is accepted: it is getting output */
+#define ATTACH_OUT_EXIT 4  /* the container's exit code (decimal), last packet */
 
 #define EXIT_FILE "exit"
 #define ATTACH_FILE "attach"
@@ -362,6 +364,24 @@ static void on_accept(void)
 	/* A bigger send buffer means fewer stalls for a client that reads in bursts. */
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one));
 	M.clients[M.nclients++] = (struct client){ .fd = fd };
+	/*
+	 * The client waits for this before it lets the container run: output
+	 * goes to accepted clients only, and a connection still in the backlog
+	 * when a short-lived container exits would miss everything.
+	 */
+	unsigned char ready = ATTACH_OUT_READY;
+	(void)send(fd, &ready, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* Accept every connection waiting in the backlog (the listen fd is non-blocking). */
+static void accept_pending(void)
+{
+	int before;
+
+	do {
+		before = M.nclients;
+		on_accept();
+	} while (M.nclients > before && M.nclients < MAX_CLIENTS);
 }
 
 /*
@@ -927,6 +947,20 @@ static int run_once(void)
 		drain_output();
 	close_run_fds();
 	write_exit_file(M.exit_code);
+	/*
+	 * The exit code goes to every client, those still in the backlog
+	 * included, so a foreground `run --rm` learns it even when the cleanup
+	 * removes the container (and its files) right after. Then EOF.
+	 */
+	{
+		unsigned char pkt[16];
+		int n = snprintf((char *)pkt + 1, sizeof(pkt) - 1, "%d", M.exit_code);
+
+		pkt[0] = ATTACH_OUT_EXIT;
+		accept_pending();
+		broadcast(pkt, (size_t)n + 1);
+		drain_clients(now_ms() + DRAIN_MAX_MS);
+	}
 	drop_all_clients(); /* EOF tells attached clients the container ended */
 	run_cleanup(M.exit_code);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
