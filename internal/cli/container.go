@@ -96,7 +96,6 @@ func eachCtr(fn func(*engine.Container) error) cli.ActionFunc {
 	}
 }
 
-
 func startAction(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return fmt.Errorf("start requires at least one container")
