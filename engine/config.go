@@ -32,6 +32,10 @@ type Config struct {
 	LogMaxSize  int64             `json:"logMaxSize,omitempty"`
 	LogMaxFiles int               `json:"logMaxFiles,omitempty"`
 	Network     string            `json:"network,omitempty"`
+	Mounts      MountConfig       `json:"mounts"`    // mounts.go
+	Resources   ResourceConfig    `json:"resources"` // resources.go
+	Security    SecurityConfig    `json:"security"`  // security.go
+	Net         NetConfig         `json:"net"`       // network.go
 	Created     time.Time         `json:"created"`
 	// Args is the full command line the container runs: entrypoint + cmd.
 	Args []string `json:"args"`

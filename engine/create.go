@@ -34,7 +34,10 @@ type CreateOptions struct {
 	StopTimeout *uint
 	LogOpts     []string
 	Pull        string // missing (default), always, never
-	Network     string
+	Mounts      MountOptions
+	Resources   ResourceOptions
+	Security    SecurityOptions
+	Net         NetOptions
 	PullOptions storage.PullOptions
 	PullOutput  io.Writer // where to report a pull; nil for none
 }
@@ -70,7 +73,7 @@ func (r *Runtime) Create(ctx context.Context, o CreateOptions) (*Container, erro
 		WorkDir: ic.WorkingDir, User: ic.User, Hostname: o.Hostname, Labels: mergeLabels(ic.Labels, o.Labels),
 		TTY: o.TTY, Interactive: o.Interactive, Remove: o.Remove, Init: o.Init, Restart: restart,
 		StopSignal: ic.StopSignal, StopTimeout: 10, LogMaxSize: maxSize, LogMaxFiles: maxFiles,
-		Network: o.Network, Created: time.Now().UTC(), Entrypoint: ic.Entrypoint, Cmd: ic.Cmd,
+		Created: time.Now().UTC(), Entrypoint: ic.Entrypoint, Cmd: ic.Cmd,
 	}
 	if len(img.Names) > 0 {
 		cfg.ImageName = img.Names[0]
@@ -106,6 +109,18 @@ func (r *Runtime) Create(ctx context.Context, o CreateOptions) (*Container, erro
 	}
 	if o.StopTimeout != nil {
 		cfg.StopTimeout = *o.StopTimeout
+	}
+	if err := r.applyMounts(cfg, o.Mounts, ic); err != nil {
+		return nil, err
+	}
+	if err := r.applyResources(cfg, o.Resources); err != nil {
+		return nil, err
+	}
+	if err := r.applySecurity(cfg, o.Security); err != nil {
+		return nil, err
+	}
+	if err := r.applyNet(cfg, o.Net, ic); err != nil {
+		return nil, err
 	}
 	return r.createRecord(cfg, img.TopLayer)
 }

@@ -142,7 +142,7 @@ func (r *Runtime) Cleanup(id string, code int) error {
 		return err
 	}
 	if c.Config.Remove {
-		return c.removeLocked()
+		return c.removeLocked(true) // --rm takes the anonymous volumes along, as docker
 	}
 	return nil
 }
@@ -193,6 +193,9 @@ func (c *Container) cleanupLocked(st State) error {
 	}
 	if lc, err := libcontainer.Load(filepath.Join(run, "lc"), c.ID); err == nil {
 		_ = lc.Destroy()
+	}
+	if err := c.teardownNet(); err != nil {
+		return fmt.Errorf("network teardown of %s: %w", c.Name, err)
 	}
 	if _, err := c.r.store.Unmount(c.ID, true); err != nil && !isNotMounted(err) {
 		return fmt.Errorf("unmounting rootfs of %s: %w", c.Name, err)

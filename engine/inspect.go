@@ -115,5 +115,9 @@ func (c *Container) Inspect() (*InspectData, error) {
 	d.HostConfig.NetworkMode = cfg.Network
 	d.HostConfig.Init = cfg.Init
 	d.HostConfig.LogConfig.Type = "json-file"
+	c.inspectMounts(d)
+	c.inspectResources(d)
+	c.inspectSecurity(d)
+	c.inspectNet(d)
 	return d, nil
 }

@@ -58,11 +58,18 @@ func (c *Container) buildSpec(rootfs, runDir string) (*specs.Spec, error) {
 	if !c.r.rootless {
 		spec.Linux.CgroupsPath = "/engine/" + c.ID
 	}
-	etc, err := writeEtcFiles(runDir, hostname)
-	if err != nil {
+	if err := c.specMounts(spec, rootfs); err != nil {
 		return nil, err
 	}
-	spec.Mounts = append(spec.Mounts, etc...)
+	if err := c.specResources(spec); err != nil {
+		return nil, err
+	}
+	if err := c.specSecurity(spec, rootfs); err != nil {
+		return nil, err
+	}
+	if err := c.specNet(spec, runDir, hostname); err != nil {
+		return nil, err
+	}
 	if cfg.Init {
 		initBin, err := c.r.initBinary()
 		if err != nil {

@@ -87,7 +87,11 @@ func (c *Container) signal(st State, sig syscall.Signal) error {
 }
 
 // Remove deletes the container; a running one only with force (then it is killed).
-func (c *Container) Remove(force bool) error {
+func (c *Container) Remove(force bool) error { return c.RemoveWith(force, false) }
+
+// RemoveWith is Remove that also removes the container's anonymous volumes with
+// volumes (rm -v).
+func (c *Container) RemoveWith(force, volumes bool) error {
 	unlock, err := c.lock()
 	if err != nil {
 		return err
@@ -113,14 +117,14 @@ func (c *Container) Remove(force bool) error {
 	if err := c.cleanupLocked(st); err != nil {
 		return err
 	}
-	return c.removeLocked()
+	return c.removeLocked(volumes)
 }
 
-func (c *Container) removeLocked() error {
+func (c *Container) removeLocked(volumes bool) error {
 	if err := c.r.store.DeleteContainer(c.ID); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) {
 		return fmt.Errorf("removing container %s: %w", c.Name, err)
 	}
-	return nil
+	return c.releaseMounts(volumes)
 }
 
 // Wait blocks until the container is not running and returns its exit code.

@@ -105,6 +105,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	}
 	app.Commands = append(app.Commands, imageCommands()...)
 	app.Commands = append(app.Commands, containerCommands()...)
+	app.Commands = append(app.Commands, volumeCommands()...)
+	app.Commands = append(app.Commands, networkCommands()...)
 	app.Commands = append(app.Commands, systemCommands()...)
 	app.Commands = append(app.Commands, hiddenCommands()...)
 	return app

@@ -219,7 +219,7 @@ func rmAction(c *cli.Context) error {
 			}
 			var errs []error
 			for _, ctr := range ctrs {
-				if err := ctr.Remove(force); err != nil {
+				if err := ctr.RemoveWith(force, c.Bool("volumes")); err != nil {
 					errs = append(errs, err)
 					continue
 				}
@@ -236,7 +236,7 @@ func rmAction(c *cli.Context) error {
 		for _, name := range c.Args().Slice() {
 			ctr, err := r.Lookup(name)
 			if err == nil {
-				err = ctr.Remove(force)
+				err = ctr.RemoveWith(force, c.Bool("volumes"))
 			}
 			switch {
 			case err == nil:

@@ -15,7 +15,7 @@ import (
 )
 
 func createFlags() []cli.Flag {
-	return append([]cli.Flag{
+	return concatFlags([]cli.Flag{
 		&cli.StringFlag{Name: "name", Usage: "container name"},
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "KEY=VALUE, or KEY to copy it from this environment"},
 		&cli.StringSliceFlag{Name: "env-file", Usage: "read KEY=VALUE lines"},
@@ -35,10 +35,17 @@ func createFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep stdin open"},
 		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-terminal"},
 		&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
-		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Value: "none"},
 		&cli.StringFlag{Name: "detach-keys", Value: "ctrl-p,ctrl-q"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no pull progress"},
-	}, registryFlags()...)
+	}, registryFlags(), mountFlags(), resourceFlags(), securityFlags(), networkFlags())
+}
+
+// concatFlags joins flag lists.
+func concatFlags(first []cli.Flag, more ...[]cli.Flag) []cli.Flag {
+	for _, m := range more {
+		first = append(first, m...)
+	}
+	return first
 }
 
 func createOptions(c *cli.Context) (engine.CreateOptions, error) {
@@ -48,8 +55,21 @@ func createOptions(c *cli.Context) (engine.CreateOptions, error) {
 		User: c.String("user"), Hostname: c.String("hostname"), TTY: c.Bool("tty"),
 		Interactive: c.Bool("interactive"), Remove: c.Bool("rm"), Init: c.Bool("init"),
 		Restart: c.String("restart"), StopSignal: c.String("stop-signal"), LogOpts: c.StringSlice("log-opt"),
-		Pull: c.String("pull"), Network: c.String("network"),
+		Pull:        c.String("pull"),
 		PullOptions: storage.PullOptions{RegistryOptions: registryOptions(c)},
+	}
+	var err error
+	if o.Mounts, err = mountOptions(c); err != nil {
+		return o, err
+	}
+	if o.Resources, err = resourceOptions(c); err != nil {
+		return o, err
+	}
+	if o.Security, err = securityOptions(c); err != nil {
+		return o, err
+	}
+	if o.Net, err = networkOptions(c); err != nil {
+		return o, err
 	}
 	if c.IsSet("entrypoint") {
 		ep := c.String("entrypoint")
