@@ -67,7 +67,7 @@ type InspectData struct {
 	LogPath       string            `json:"LogPath"`
 	Config        InspectConfig     `json:"Config"`
 	HostConfig    InspectHostConfig `json:"HostConfig"`
-	Mounts        []any             `json:"Mounts"`
+	Mounts        []InspectMount    `json:"Mounts"`
 	IsInfra       bool              `json:"IsInfra"`
 	ConmonPidFile string            `json:"ConmonPidFile"`
 }
@@ -81,7 +81,7 @@ func (c *Container) Inspect() (*InspectData, error) {
 	cfg := c.Config
 	d := &InspectData{
 		ID: c.ID, Created: cfg.Created, Args: []string{}, Image: cfg.ImageID, ImageName: cfg.ImageName,
-		Name: c.Name, Driver: c.r.store.GraphDriverName(), LogPath: c.LogPath(), Mounts: []any{},
+		Name: c.Name, Driver: c.r.store.GraphDriverName(), LogPath: c.LogPath(), Mounts: []InspectMount{},
 		State: InspectState{
 			Status: st.Status, Running: st.Status == StatusRunning, Paused: st.Status == StatusPaused,
 			Pid: st.Pid, ConmonPid: st.MonitorPid, ExitCode: st.ExitCode,
