@@ -63,8 +63,9 @@ func (m MountConfig) Destinations() []string {
 }
 
 // applyMounts validates o against the image (its VOLUME entries) and records it in
-// cfg. Every option is checked before the first volume is made, so bad input leaves
-// nothing behind.
+// cfg. It makes nothing: volumes are made when the container first starts
+// (prepareVolume), so that a create that fails in a later step (another option,
+// a taken name) leaves no volume behind.
 func (r *Runtime) applyMounts(cfg *Config, o MountOptions, ic imgspec.ImageConfig) error {
 	mounts, err := r.parseMountOptions(o)
 	if err != nil {
@@ -78,9 +79,6 @@ func (r *Runtime) applyMounts(cfg *Config, o MountOptions, ic imgspec.ImageConfi
 		if err := checkBindSource(&mounts[i]); err != nil {
 			return err
 		}
-	}
-	if err := r.ensureVolumes(mounts); err != nil {
-		return err
 	}
 	cfg.Mounts = MountConfig{Mounts: mounts, ReadOnly: o.ReadOnly, ReadOnlyTmpfs: o.ReadOnlyTmpfs == nil || *o.ReadOnlyTmpfs}
 	return nil

@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"go.podman.io/storage/pkg/archive"
 	"go.podman.io/storage/pkg/chrootarchive"
+	"golang.org/x/sys/unix"
 )
 
 // prepareVolume returns the host path of m's volume, making the volume if it went
@@ -112,17 +113,49 @@ func prepareBindSource(m Mount, u specs.User) error {
 	return nil
 }
 
-// chownTree chowns root and everything below it, not following symlinks.
+// chownTree chowns root and everything below it. It walks by file descriptors
+// (openat with O_NOFOLLOW, fchownat with AT_SYMLINK_NOFOLLOW), so a running
+// container that swaps a directory for a symlink meanwhile cannot redirect the
+// chown to a path outside the tree.
 func chownTree(root string, uid, gid int) error {
-	return filepath.WalkDir(root, func(p string, _ fs.DirEntry, err error) error {
+	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("chown %s: %w", root, err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Fchown(fd, uid, gid); err != nil {
+		return fmt.Errorf("chown %s to %d:%d: %w", root, uid, gid, err)
+	}
+	return chownBelow(fd, root, uid, gid)
+}
+
+// chownBelow chowns the entries of the open directory dirfd (named path in errors).
+func chownBelow(dirfd int, path string, uid, gid int) error {
+	dup, err := unix.Dup(dirfd)
+	if err != nil {
+		return err
+	}
+	dir := os.NewFile(uintptr(dup), path)
+	defer dir.Close()
+	names, err := dir.Readdirnames(-1)
+	if err != nil {
+		return fmt.Errorf("chown: reading %s: %w", path, err)
+	}
+	for _, n := range names {
+		if err := unix.Fchownat(dirfd, n, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("chown %s to %d:%d: %w", filepath.Join(path, n), uid, gid, err)
+		}
+		sub, err := unix.Openat(dirfd, n, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue // not a directory (or a symlink): nothing below it
+		}
+		err = chownBelow(sub, filepath.Join(path, n), uid, gid)
+		unix.Close(sub)
 		if err != nil {
 			return err
 		}
-		if err := os.Lchown(p, uid, gid); err != nil {
-			return fmt.Errorf("chown %s to %d:%d: %w", p, uid, gid, err)
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // releaseMounts runs when the container is removed; anonymous volumes go with

@@ -203,12 +203,8 @@ func (s volumeStore) update(v *Volume) error {
 // remove deletes the volume and its data; the caller holds the lock. The rename
 // first makes it vanish at once; the data follows.
 func (s volumeStore) remove(name string) error {
-	hidden, err := os.MkdirTemp(s.dir, volumeRmStart+name+"-")
-	if err != nil {
-		return fmt.Errorf("removing volume %s: %w", name, err)
-	}
+	hidden := filepath.Join(s.dir, volumeRmStart+name+"-"+newVolumeName()[:12])
 	if err := os.Rename(filepath.Join(s.dir, name), hidden); err != nil {
-		os.Remove(hidden)
 		return fmt.Errorf("removing volume %s: %w", name, err)
 	}
 	if err := os.RemoveAll(hidden); err != nil {

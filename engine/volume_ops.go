@@ -215,6 +215,12 @@ func (r *Runtime) VolumePrune(filters []string) ([]string, error) {
 	return removed, errors.Join(errs...)
 }
 
+// CreateVolumes makes the volumes the container's mounts refer to that do not
+// exist yet, as podman does at create. Create should call it once the container's
+// record exists (not wired yet: engine/create.go is not this file's owner's);
+// until then the first start makes them.
+func (c *Container) CreateVolumes() error { return c.r.ensureVolumes(c.Config.Mounts.Mounts) }
+
 // ensureVolumes makes the volumes mounts refer to that do not exist yet.
 func (r *Runtime) ensureVolumes(mounts []Mount) error {
 	var need []Mount

@@ -264,3 +264,58 @@ func TestMountsSymlinkEscape(t *testing.T) {
 		}
 	})
 }
+
+// TestMountsBadInput: every malformed mount option is one error line, exit 125,
+// and leaves no container, no volume and no file in the store.
+func TestMountsBadInput(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		img := ctrSetup(t, e)
+		dir := userDir(t, e, "share")
+		e.Must(t, "create", "--name", "taken", img, "true")
+		before := snapshot(t, e)
+		cases := []struct {
+			args []string
+			want string
+		}{
+			{[]string{"-v", "vol:data"}, "absolute"},
+			{[]string{"-v", "data"}, "absolute"},
+			{[]string{"-v", "a/b:/x"}, "a/b"},
+			{[]string{"-v", "-bad:/x"}, "-bad"},
+			{[]string{"-v", dir + ":/x:bogus"}, "bogus"},
+			{[]string{"-v", dir + ":/x:ro,rw"}, "mutually exclusive"},
+			{[]string{"-v", dir + ":/x:nocopy"}, "nocopy"},
+			{[]string{"-v", dir + ":/x:ro:extra"}, "invalid volume specification"},
+			{[]string{"-v", dir + ":/"}, "root"},
+			{[]string{"-v", "/nonexistent-src:/x"}, "/nonexistent-src"},
+			{[]string{"-v", "good:/x", "-v", dir + ":/x"}, "duplicate mount destination"},
+			{[]string{"-v", "good:/x", "--tmpfs", "/x"}, "duplicate mount destination"},
+			{[]string{"--mount", "type=foo,dst=/x"}, "foo"},
+			{[]string{"--mount", "type=bind,src=" + dir}, "destination"},
+			{[]string{"--mount", "type=bind,src=rel,dst=/x"}, "absolute"},
+			{[]string{"--mount", "type=bind,src=" + dir + ",dst=/x,bind-propagation=sideways"}, "sideways"},
+			{[]string{"--mount", "type=bind,src=" + dir + ",dst=/x,tmpfs-size=1m"}, "tmpfs-size"},
+			{[]string{"--mount", "type=bind,src=" + dir + ",dst=/x,readonly=maybe"}, "maybe"},
+			{[]string{"--mount", "type=volume,src=a/b,dst=/x"}, "a/b"},
+			{[]string{"--mount", "type=tmpfs,src=x,dst=/x"}, "source"},
+			{[]string{"--mount", "type=tmpfs,dst=/x,tmpfs-size=lots"}, "lots"},
+			{[]string{"--mount", "type=tmpfs,dst=/x,tmpfs-mode=999"}, "999"},
+			{[]string{"--tmpfs", "rel"}, "absolute"},
+			{[]string{"--tmpfs", "/x:size=abc"}, "abc"},
+			{[]string{"--tmpfs", "/x:bogus"}, "bogus"},
+			{[]string{"--volumes-from", "nosuch"}, "nosuch"},
+			// A later step fails: the volume named before it must not be made.
+			{[]string{"--name", "taken", "-v", "late:/x"}, "in use"},
+		}
+		for _, c := range cases {
+			res := e.Run(append(append([]string{"create"}, c.args...), img, "true")...)
+			wantError(t, e, res, 125, false, c.want)
+		}
+		wantUnchanged(t, e, before, "bad mount options")
+		if n := volumeNames(t, e); len(n) != 0 {
+			t.Errorf("[%s] volumes after bad input: %q", e.Mode(), n)
+		}
+		if names := psNames(t, e, "-a"); len(names) != 1 {
+			t.Errorf("[%s] containers after bad input: %q", e.Mode(), names)
+		}
+	})
+}
