@@ -27,6 +27,9 @@ type AttachOptions struct {
 	DetachKeys []byte           // a sequence typed on stdin that detaches; nil for none
 	Resize     <-chan [2]uint16 // rows, cols
 	Connected  func()           // called once connected (run uses it to start the process)
+	// OnExit, when set, runs with the exit code while the monitor waits: the
+	// caller takes the cleanup over from the monitor (CleanupAfterExit).
+	OnExit func(code int)
 }
 
 // Attach connects to the monitor's attach socket and copies streams until the
@@ -43,6 +46,11 @@ func (c *Container) Attach(o AttachOptions) (int, error) {
 		return -1, fmt.Errorf("attaching to %s: %w", c.Name, err)
 	}
 	defer conn.Close()
+	if o.OnExit != nil {
+		if _, err := conn.Write([]byte{early.AttachCleanup}); err != nil {
+			return -1, fmt.Errorf("attaching to %s: %w", c.Name, err)
+		}
+	}
 	if o.Connected != nil {
 		o.Connected()
 	}
@@ -71,9 +79,15 @@ func (c *Container) Attach(o AttachOptions) (int, error) {
 		case early.AttachStderr:
 			w = o.Stderr
 		case early.AttachExit:
+			// The last packet. The monitor waits for a cleaning client to close,
+			// so do not wait for its EOF here.
 			if v, err := strconv.Atoi(string(buf[1:n])); err == nil {
 				code = v
+				if o.OnExit != nil {
+					o.OnExit(code)
+				}
 			}
+			return code, nil
 		}
 		if w != nil && n > 1 {
 			_, _ = w.Write(buf[1:n])

@@ -1,5 +1,9 @@
-// Package engine will hold containers: config and state records, the state machine,
-// locking, OCI spec building, the libcontainer adapter and the per-container monitor.
-// It consumes storage and netcni through small interfaces of its own. Nothing is
-// implemented here yet: the foundation landed the image side first (see storage).
+// Package engine runs containers without a daemon: a container's config is the
+// metadata of its containers/storage record, its live state is files in its run
+// directory (written by the monitor in internal/early, the create helper and the
+// commands), and every command on a container takes the container's flock, reads
+// and reconciles that state, acts, and writes atomically. Containers are created
+// through runc's libcontainer from an OCI spec built here. Mounts, resources,
+// security options and networking (through netcni) hook into Create, buildSpec,
+// the cleanup and inspect from files of their own.
 package engine

@@ -126,6 +126,12 @@ func (r *Runtime) Cleanup(id string, code int) error {
 		}
 		return err
 	}
+	return c.CleanupAfterExit(code)
+}
+
+// CleanupAfterExit is Cleanup for a container at hand: a foreground run does it
+// itself, with the store open already, instead of the monitor's helper.
+func (c *Container) CleanupAfterExit(code int) error {
 	unlock, err := c.lock()
 	if err != nil {
 		return err
@@ -143,6 +149,9 @@ func (r *Runtime) Cleanup(id string, code int) error {
 	}
 	if c.Config.Remove {
 		return c.removeLocked(true) // --rm takes the anonymous volumes along, as docker
+	}
+	if run, err := c.RunDir(); err == nil {
+		_ = os.WriteFile(filepath.Join(run, early.FileCleaned), nil, 0o600)
 	}
 	return nil
 }

@@ -69,7 +69,7 @@ func (c *Container) Start(opts StartOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, f := range []string{fileExit, filePid, fileStopped, filePaused, fileMonitorPid} {
+	for _, f := range []string{fileExit, filePid, fileStopped, filePaused, fileMonitorPid, early.FileCleaned} {
 		_ = os.Remove(filepath.Join(run, f))
 	}
 	rootfs, err := c.r.store.Mount(c.ID, "")

@@ -244,6 +244,11 @@ func attachAndWait(c *cli.Context, ctr *engine.Container, keys []byte, connected
 			}
 		}()
 	}
+	if connected != nil {
+		// This process started the container, so it also cleans up after it
+		// (with the store open already) instead of the monitor's helper.
+		o.OnExit = func(code int) { _ = ctr.CleanupAfterExit(code) }
+	}
 	var startErr error
 	o.Connected = func() {
 		if connected != nil {

@@ -103,6 +103,12 @@
 //	                   extra syscall and a temporary buffer),
 //	                   AttachCloseStdin (pipe: close the container's stdin;
 //	                   TTY: send ^D),
+//	                   AttachCleanup: the client runs the cleanup itself after
+//	                   the exit (a foreground run has the store open already).
+//	                   After the exit packet the monitor waits (at most 60 s)
+//	                   for such a client to close, and skips CleanupArgs if
+//	                   RunDir is gone (--rm) or FileCleaned exists; otherwise
+//	                   (the client died first) it runs them as usual,
 //	                   AttachResize + rows uint16 + cols uint16 in native byte
 //	                   order (ResizePacket builds it). A resize before the pty
 //	                   master arrived is applied when it arrives.

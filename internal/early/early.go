@@ -54,6 +54,7 @@ const (
 	FileRestarts   = "restarts"    // "<n>\n", after the n-th restart
 	FileStopped    = "stopped"     // created by the engine: do not restart
 	FilePID        = "pid"         // written by the create helper, not the monitor
+	FileCleaned    = "cleaned"     // written by the engine's cleanup: nothing left to release
 )
 
 // File descriptors of the create helper (besides 0-2, the container's stdio).
@@ -67,6 +68,7 @@ const (
 	AttachStdin      byte = 0 // client -> monitor: data for the container's stdin
 	AttachCloseStdin byte = 1 // client -> monitor: close stdin (^D with a TTY)
 	AttachResize     byte = 2 // client -> monitor: rows, cols as native uint16
+	AttachCleanup    byte = 3 // client -> monitor: I run the cleanup after the exit; wait for my EOF
 	AttachStdout     byte = 1 // monitor -> client: stdout (or TTY) data
 	AttachStderr     byte = 2 // monitor -> client: stderr data
 	AttachReady      byte = 3 // monitor -> client: accepted; output from now on reaches it

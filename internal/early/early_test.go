@@ -1154,3 +1154,63 @@ func TestMonitorAttachLargeStdin(t *testing.T) {
 		t.Errorf("exit code %d", code)
 	}
 }
+
+// A client that takes the cleanup over (AttachCleanup) gets the exit code, the
+// monitor waits for it to close and then skips its own cleanup when the client
+// wrote FileCleaned; a client that goes away without doing so leaves the
+// cleanup to the monitor.
+func TestMonitorClientCleanup(t *testing.T) {
+	requireRoot(t)
+	for _, tc := range []struct {
+		name        string
+		markCleaned bool
+		wantCleanup string
+	}{
+		{"client cleaned", true, ""},
+		{"client gave up", false, "5\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMonitorDirs(t)
+			go_ := filepath.Join(m.dir, "go")
+			m.start(early.MonitorConfig{
+				ID: "cleanup",
+				// The process waits for a file, so the client is attached first.
+				CreateArgs:  shArgs(`(while [ ! -e "` + go_ + `" ]; do sleep 0.01; done; echo bye; exit 5) & echo "ok $!" >&4`),
+				CleanupArgs: cleanupArgs(m),
+			})
+			m.pid()
+			c, err := early.DialAttach(m.runDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := c.Write([]byte{early.AttachCleanup}); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(go_, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			got := readPackets(t, c, "bye\n5")
+			if !strings.HasSuffix(got, "\x045") || !strings.Contains(got, "bye\n") {
+				t.Fatalf("packets %q: want output then the exit packet", got)
+			}
+			// The monitor must wait for this client now.
+			select {
+			case <-m.done:
+				t.Fatal("monitor exited while the cleaning client was still attached")
+			case <-time.After(300 * time.Millisecond):
+			}
+			if tc.markCleaned {
+				if err := os.WriteFile(filepath.Join(m.runDir, early.FileCleaned), nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c.Close()
+			m.wait()
+			out, _ := os.ReadFile(filepath.Join(m.dir, "cleanup.out"))
+			if string(out) != tc.wantCleanup {
+				t.Errorf("cleanup helper ran with %q, want %q", out, tc.wantCleanup)
+			}
+		})
+	}
+}

@@ -48,6 +48,9 @@
 #define ATTACH_IN_STDIN 0
 #define ATTACH_IN_CLOSE_STDIN 1
 #define ATTACH_IN_RESIZE 2
+#define ATTACH_IN_CLEANUP 3 /* the client runs the cleanup after the exit */
+#define CLEANED_FILE "cleaned" /* the client's cleanup finished (engine writes it) */
+#define CLIENT_CLEANUP_MS 60000 /* how long a cleaning client may take */
 #define ATTACH_OUT_READY 3 /* sent once a client is accepted: it is getting output */
 #define ATTACH_OUT_EXIT 4  /* the container's exit code (decimal), last packet */
 
@@ -62,6 +65,7 @@ struct client {
 	char *pending;      /* a packet the client's socket had no room for */
 	size_t plen;
 	long long since_ms; /* when pending was stored */
+	int cleans;         /* it sent ATTACH_IN_CLEANUP */
 };
 
 struct monitor {
@@ -73,6 +77,7 @@ struct monitor {
 
 	struct client clients[MAX_CLIENTS];
 	int nclients;
+	int cur_client; /* the client whose packet is being handled */
 
 	/* One run of the container. */
 	int out_fd[2];      /* stdout, stderr read ends (tty: [0] is the pty master) */
@@ -550,6 +555,10 @@ static void handle_packet(const unsigned char *p, size_t n)
 			apply_winsize();
 		}
 		break;
+	case ATTACH_IN_CLEANUP:
+		if (M.cur_client >= 0 && M.cur_client < M.nclients)
+			M.clients[M.cur_client].cleans = 1;
+		break;
 	default:
 		break; /* unknown packets are ignored: newer clients, older monitor */
 	}
@@ -589,6 +598,7 @@ static int client_packet(int fd)
  * (the client closed or shut down its sending side), -1 on error. */
 static int on_client_input(int i)
 {
+	M.cur_client = i;
 	for (int k = 0; k < 16 && M.in_pending == NULL; k++) {
 		int r = client_packet(M.clients[i].fd);
 		if (r != 0)
@@ -891,6 +901,58 @@ static void drain_clients(long long deadline)
 }
 
 /*
+ * After the exit packet: a client that announced it runs the cleanup itself (a
+ * foreground `run`, which has the store open already) is waited for until it
+ * closes. Packets still queued (stdin, the announcement itself) are read and
+ * dropped on the way. Returns whether such a client existed.
+ */
+static int rundir_alive(void);
+
+/* Handle what client i has queued; 1 once it closed (or failed), else 0. */
+static int client_read_queued(int i)
+{
+	M.cur_client = i;
+	for (int k = 0; k < 256; k++) {
+		unsigned char b;
+		ssize_t n = recv(M.clients[i].fd, &b, 1, MSG_DONTWAIT | MSG_PEEK);
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : 1;
+		if (n == 0 || client_packet(M.clients[i].fd) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int wait_cleaning_clients(void)
+{
+	long long deadline = now_ms() + CLIENT_CLEANUP_MS;
+	struct pollfd pfd[MAX_CLIENTS];
+	int any = 0;
+
+	for (;;) {
+		int waiting = 0;
+		for (int i = M.nclients - 1; i >= 0; i--) {
+			int closed = client_read_queued(i);
+			if (M.clients[i].cleans)
+				any = 1;
+			if (closed)
+				drop_client(i);
+			else if (M.clients[i].cleans)
+				waiting++;
+		}
+		long long left = deadline - now_ms();
+		if (waiting == 0 || left <= 0)
+			break;
+		for (int i = 0; i < M.nclients; i++)
+			pfd[i] = (struct pollfd){ M.clients[i].cleans ? M.clients[i].fd : -1, POLLIN, 0 };
+		if (poll(pfd, (nfds_t)M.nclients, (int)left) < 0 && errno != EINTR)
+			break;
+	}
+	return any;
+}
+
+/*
  * The container has exited: take what its pipes hold right now and stop. No
  * waiting for EOF: a process it left behind may hold the pipes open for ever.
  */
@@ -961,8 +1023,11 @@ static int run_once(void)
 		broadcast(pkt, (size_t)n + 1);
 		drain_clients(now_ms() + DRAIN_MAX_MS);
 	}
+	int client_cleaned = wait_cleaning_clients() &&
+			     (!rundir_alive() || access(CLEANED_FILE, F_OK) == 0);
 	drop_all_clients(); /* EOF tells attached clients the container ended */
-	run_cleanup(M.exit_code);
+	if (!client_cleaned)
+		run_cleanup(M.exit_code); /* idempotent: also after a client died mid-way */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		; /* orphans that ended meanwhile */
 	return M.exit_code;
