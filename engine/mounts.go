@@ -21,6 +21,9 @@ type MountOptions struct {
 	// ReadOnlyTmpfs is podman's --read-only-tmpfs: with --read-only, writable tmpfs at
 	// /tmp, /var/tmp and /run. nil means podman's default, true.
 	ReadOnlyTmpfs *bool
+	// ImageVolume is podman's --image-volume: what the image's VOLUME entries
+	// become: "bind" (anonymous volumes, the default), "tmpfs" or "ignore".
+	ImageVolume string
 }
 
 // Mount types.
@@ -71,7 +74,15 @@ func (r *Runtime) applyMounts(cfg *Config, o MountOptions, ic imgspec.ImageConfi
 	if err != nil {
 		return err
 	}
-	mounts = addImageVolumes(mounts, ic.Volumes)
+	switch o.ImageVolume {
+	case "", "bind", "anonymous":
+		mounts = addImageVolumes(mounts, ic.Volumes, MountVolume)
+	case "tmpfs":
+		mounts = addImageVolumes(mounts, ic.Volumes, MountTmpfs)
+	case "ignore":
+	default:
+		return fmt.Errorf("invalid --image-volume %q (want bind, tmpfs or ignore): %w", o.ImageVolume, ErrInvalidArg)
+	}
 	if err := checkDuplicates(mounts); err != nil {
 		return err
 	}
@@ -139,9 +150,9 @@ func overrideByDestination(base, over []Mount) []Mount {
 	return append(out, over...)
 }
 
-// addImageVolumes adds an anonymous volume for each of the image's VOLUME entries
-// that no user mount covers.
-func addImageVolumes(mounts []Mount, vols map[string]struct{}) []Mount {
+// addImageVolumes adds an anonymous volume (or a tmpfs, by typ) for each of the
+// image's VOLUME entries that no user mount covers.
+func addImageVolumes(mounts []Mount, vols map[string]struct{}, typ string) []Mount {
 	taken := map[string]bool{}
 	for _, m := range mounts {
 		taken[m.Destination] = true
@@ -156,6 +167,10 @@ func addImageVolumes(mounts []Mount, vols map[string]struct{}) []Mount {
 	}
 	sort.Strings(dests)
 	for _, d := range dests {
+		if typ == MountTmpfs {
+			mounts = append(mounts, Mount{Type: MountTmpfs, Destination: d})
+			continue
+		}
 		mounts = append(mounts, Mount{Type: MountVolume, Source: newVolumeName(), Destination: d, Anonymous: true})
 	}
 	return mounts

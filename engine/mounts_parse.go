@@ -119,7 +119,7 @@ func applyVolumeOpts(m *Mount, opts []string) error {
 }
 
 // ParseMountFlag parses --mount, docker's CSV form: type=bind|volume|tmpfs,
-// source/src, destination/dst/target, ro/readonly[=bool], bind-propagation,
+// source/src, destination/dst/target, ro/readonly[=bool], rw[=bool], bind-propagation,
 // bind-create (make a missing bind source), volume-nocopy, tmpfs-size, tmpfs-mode,
 // U/chown[=bool], relabel (ignored).
 func ParseMountFlag(s string) (Mount, error) {
@@ -170,6 +170,10 @@ func applyMountKeys(m *Mount, kv map[string]string) error {
 			m.Destination, err = containerPath(v)
 		case "ro", "readonly":
 			m.ReadOnly, err = parseBoolOpt(k, v)
+		case "rw":
+			var rw bool
+			rw, err = parseBoolOpt(k, v)
+			m.ReadOnly = !rw
 		default:
 			if !mountKeys[m.Type][k] {
 				return fmt.Errorf("option %q is not valid for type %s: %w", k, m.Type, ErrInvalidArg)

@@ -47,6 +47,7 @@ func TestParseMountFlag(t *testing.T) {
 		{"type=tmpfs,dst=/t,tmpfs-size=1m", Mount{Type: MountTmpfs, Destination: "/t", Options: []string{"size=1048576"}}},
 		{"type=tmpfs,dst=/t,tmpfs-mode=1777", Mount{Type: MountTmpfs, Destination: "/t", Options: []string{"mode=1777"}}},
 		{"src=v,dst=/c", Mount{Type: MountVolume, Source: "v", Destination: "/c"}},
+		{"src=v,dst=/c,rw=false", Mount{Type: MountVolume, Source: "v", Destination: "/c", ReadOnly: true}},
 	}
 	for _, tt := range tests {
 		got, err := ParseMountFlag(tt.in)
@@ -87,9 +88,12 @@ func TestMountOrderAndOverrides(t *testing.T) {
 	if len(got) != 2 || got[0].Destination != "/y" || got[1].Type != MountTmpfs {
 		t.Errorf("overrideByDestination = %+v", got)
 	}
-	img := addImageVolumes(got, map[string]struct{}{"/x": {}, "/z/": {}, "rel": {}})
+	img := addImageVolumes(got, map[string]struct{}{"/x": {}, "/z/": {}, "rel": {}}, MountVolume)
 	if len(img) != 3 || img[2].Destination != "/z" || !img[2].Anonymous {
 		t.Errorf("addImageVolumes = %+v; want one anonymous volume at /z", img)
+	}
+	if tm := addImageVolumes(nil, map[string]struct{}{"/z": {}}, MountTmpfs); len(tm) != 1 || tm[0].Type != MountTmpfs || tm[0].Source != "" {
+		t.Errorf("addImageVolumes(tmpfs) = %+v", tm)
 	}
 	if err := checkDuplicates(append(img, Mount{Destination: "/y"})); !errors.Is(err, ErrInvalidArg) {
 		t.Errorf("checkDuplicates: %v", err)

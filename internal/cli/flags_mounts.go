@@ -18,6 +18,7 @@ func mountFlags() []cli.Flag {
 		&cli.GenericFlag{Name: "volumes-from", Value: &rawList{}, Usage: "CONTAINER[:ro|rw]: mount another container's volumes"},
 		&cli.BoolFlag{Name: "read-only", Usage: "mount the root filesystem read-only"},
 		&cli.BoolFlag{Name: "read-only-tmpfs", Value: true, Usage: "with --read-only, writable tmpfs at /tmp, /var/tmp and /run"},
+		&cli.StringFlag{Name: "image-volume", Value: "bind", Usage: "the image's VOLUMEs become: bind (anonymous volumes), tmpfs or ignore"},
 	}
 }
 
@@ -25,6 +26,7 @@ func mountOptions(c *cli.Context) (engine.MountOptions, error) {
 	o := engine.MountOptions{
 		Volumes: rawValues(c, "volume"), Mounts: rawValues(c, "mount"), Tmpfs: rawValues(c, "tmpfs"),
 		VolumesFrom: rawValues(c, "volumes-from"), ReadOnly: c.Bool("read-only"),
+		ImageVolume: c.String("image-volume"),
 	}
 	if c.IsSet("read-only-tmpfs") {
 		t := c.Bool("read-only-tmpfs")

@@ -198,6 +198,16 @@ func TestVolumeLifecycle(t *testing.T) {
 		if n := volumeNames(t, e, "--filter", "anonymous=true"); len(n) != 2 {
 			t.Errorf("[%s] rm without -v: want the 2 anonymous volumes kept, got %q", e.Mode(), n)
 		}
+		// --image-volume: the image's VOLUME as a tmpfs, or not mounted at all.
+		out = e.Must(t, "run", "--rm", "--image-volume", "tmpfs", img, "sh", "-c", "grep -c ' /imgvol tmpfs' /proc/mounts; ls /imgvol")
+		if out != "1" {
+			t.Errorf("[%s] --image-volume tmpfs: %q", e.Mode(), out)
+		}
+		wantOut(t, e, e.Run("run", "--rm", "--image-volume", "ignore", img, "cat", "/imgvol/from-image"), "iv\n")
+		if n := volumeNames(t, e, "--filter", "anonymous=true"); len(n) != 2 {
+			t.Errorf("[%s] --image-volume tmpfs/ignore made volumes: %q", e.Mode(), n)
+		}
+		wantError(t, e, e.Run("create", "--image-volume", "bogus", img), 125, false, "bogus")
 		// nocopy: an empty volume.
 		wantOut(t, e, e.Run("run", "--rm", "-v", "empty:/data:nocopy", img, "ls", "/data"), "")
 		wantOut(t, e, e.Run("run", "--rm", "--mount", "type=volume,src=empty2,dst=/data,volume-nocopy", img, "ls", "/data"), "")
@@ -236,5 +246,36 @@ func TestVolumeConcurrentCreate(t *testing.T) {
 		if fmt.Sprint(names) != "[.engine.lock race]" {
 			t.Errorf("[%s] volumes directory after the race: %q", e.Mode(), names)
 		}
+	})
+}
+
+// TestVolumeConcurrentFirstUse: containers that start at once on a new volume all
+// see it filled from the image, and it is filled once.
+func TestVolumeConcurrentFirstUse(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		ctrSetup(t, e)
+		img := mountImage(t, e, []layerEntry{
+			{name: "data/", typ: tar.TypeDir},
+			{name: "data/seed", data: "seeded\n"},
+		})
+		const n = 4
+		var wg sync.WaitGroup
+		results := make([]testutil.Result, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = e.Run("run", "--rm", "-v", "shared:/data", img, "sh", "-c", fmt.Sprintf("cat /data/seed && touch /data/c%d", i))
+			}()
+		}
+		wg.Wait()
+		for _, r := range results {
+			wantOut(t, e, r, "seeded\n")
+		}
+		out := e.Must(t, "run", "--rm", "-v", "shared:/data", img, "ls", "/data")
+		if out != "c0\nc1\nc2\nc3\nseed" {
+			t.Errorf("[%s] volume after racing first uses: %q", e.Mode(), out)
+		}
+		wantNames(t, e, "volumes", volumeNames(t, e), "shared")
 	})
 }
