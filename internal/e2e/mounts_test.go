@@ -216,6 +216,7 @@ func TestMountsSymlinkEscape(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(host, "secret"), []byte("host secret\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		bindSrc := userDir(t, e, "bindsrc")
 		img := mountImage(t, e, []layerEntry{
 			{name: "abs", typ: tar.TypeSymlink, link: host},
 			{name: "rel", typ: tar.TypeSymlink, link: "../../../../../../../../" + host},
@@ -226,7 +227,7 @@ func TestMountsSymlinkEscape(t *testing.T) {
 		}, "/abs/vol")
 		for _, args := range [][]string{
 			{"-v", "esc1:/abs"}, {"-v", "esc2:/rel"}, {"--tmpfs", "/abs"}, {"--tmpfs", "/rel/sub"},
-			{"-v", "/x1"}, {"-v", "/abs/deeper"},
+			{"-v", "/x1"}, {"-v", "/abs/deeper"}, {"-v", bindSrc + ":/abs"}, {"--mount", "type=bind,src=" + bindSrc + ",dst=/rel/x"},
 		} {
 			res := e.Run(append(append([]string{"run", "--rm"}, args...), img, "sh", "-c", "touch /abs/planted /rel/planted /abs/vol/planted 2>/dev/null; ls /abs")...)
 			if res.Code != 0 {

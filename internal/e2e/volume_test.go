@@ -211,6 +211,13 @@ func TestVolumeLifecycle(t *testing.T) {
 		// nocopy: an empty volume.
 		wantOut(t, e, e.Run("run", "--rm", "-v", "empty:/data:nocopy", img, "ls", "/data"), "")
 		wantOut(t, e, e.Run("run", "--rm", "--mount", "type=volume,src=empty2,dst=/data,volume-nocopy", img, "ls", "/data"), "")
+		// Creates and removals leave no half-made or half-removed directories.
+		ents, _ := os.ReadDir(filepath.Join(e.Root, "volumes"))
+		for _, en := range ents {
+			if strings.HasPrefix(en.Name(), ".tmp-") || strings.HasPrefix(en.Name(), ".rm-") {
+				t.Errorf("[%s] left in the volumes directory: %s", e.Mode(), en.Name())
+			}
+		}
 	})
 }
 
