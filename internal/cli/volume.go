@@ -47,6 +47,10 @@ func volumeCommands() []*cli.Command {
 			&cli.StringSliceFlag{Name: "filter", Usage: "label=, name="},
 		}},
 		{Name: "exists", Usage: "exit 0 if the volume exists, 1 if not", ArgsUsage: "NAME", Action: volumeExistsAction},
+		{Name: "export", Usage: "write a tar of a volume's content", ArgsUsage: "NAME", Action: volumeExportAction, Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file instead of stdout"},
+		}},
+		{Name: "import", Usage: "extract a tar into a volume", ArgsUsage: "NAME FILE|-", Action: volumeImportAction},
 	}}}
 }
 

@@ -286,3 +286,28 @@ func TestVolumeConcurrentFirstUse(t *testing.T) {
 		wantNames(t, e, "volumes", volumeNames(t, e), "shared")
 	})
 }
+
+func TestVolumeExportImport(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		img := ctrSetup(t, e)
+		e.Must(t, "run", "--rm", "-v", "src:/d", img, "sh", "-c", "mkdir /d/sub && echo a > /d/sub/a && ln -s /etc/passwd /d/link && chown 1000:1000 /d/sub/a")
+		tarPath := filepath.Join(e.Home, "vol.tar")
+		e.Must(t, "volume", "export", "-o", tarPath, "src")
+		e.Must(t, "volume", "create", "dst")
+		e.Must(t, "volume", "import", "dst", tarPath)
+		out := e.Must(t, "run", "--rm", "-v", "dst:/d", img, "sh", "-c", "cat /d/sub/a; stat -c %u /d/sub/a; readlink /d/link")
+		if out != "a\n1000\n/etc/passwd" {
+			t.Errorf("[%s] imported volume: %q", e.Mode(), out)
+		}
+		// Through stdout and stdin too.
+		res := e.Run("volume", "export", "src")
+		if res.Code != 0 || len(res.Stdout) < 1024 {
+			t.Errorf("[%s] volume export to stdout: %d bytes, %s", e.Mode(), len(res.Stdout), res.Stderr)
+		}
+		e.Must(t, "volume", "create", "dst2")
+		e.MustStdin(t, strings.NewReader(res.Stdout), "volume", "import", "dst2", "-")
+		wantOut(t, e, e.Run("run", "--rm", "-v", "dst2:/d", img, "cat", "/d/sub/a"), "a\n")
+		wantError(t, e, e.Run("volume", "export", "-o", tarPath, "nope"), 125, false, "no such volume")
+		wantError(t, e, e.Run("volume", "import", "nope", tarPath), 125, false, "no such volume")
+	})
+}
