@@ -139,7 +139,9 @@ func (r *Runtime) createRecord(cfg *Config, topLayer string) (*Container, error)
 	}
 	// containers/storage checks the name under its lock: of two racing creates with one
 	// name exactly one wins.
-	sc, err := r.store.CreateContainer("", []string{name}, cfg.ImageID, "", meta, &cstorage.ContainerOptions{})
+	// --rm containers are volatile, as podman makes them: their records live in
+	// the run root and are written without fsync, their overlay upper too.
+	sc, err := r.store.CreateContainer("", []string{name}, cfg.ImageID, "", meta, &cstorage.ContainerOptions{Volatile: cfg.Remove})
 	if err != nil {
 		if errors.Is(err, cstorage.ErrDuplicateName) {
 			return nil, fmt.Errorf("the container name %q is already in use: %w", name, ErrNameInUse)
@@ -147,6 +149,12 @@ func (r *Runtime) createRecord(cfg *Config, topLayer string) (*Container, error)
 		return nil, fmt.Errorf("creating container %s: %w", name, err)
 	}
 	cfg.ID = sc.ID
+	// The container's directory holds its lock; made here once, so that a
+	// command that finds it missing knows the container was removed.
+	if _, err := r.store.ContainerDirectory(sc.ID); err != nil {
+		_ = r.store.DeleteContainer(sc.ID)
+		return nil, fmt.Errorf("creating container %s: %w", name, err)
+	}
 	return &Container{ID: sc.ID, Name: name, Config: cfg, Layer: sc.LayerID, r: r}, nil
 }
 

@@ -200,14 +200,21 @@ func (c *Container) cleanupLocked(st State) error {
 		}
 		_ = writeFileAtomic(filepath.Join(run, fileExit), []byte(fmt.Sprintf("137 %d\n", nowNano())), 0o600)
 	}
-	if lc, err := libcontainer.Load(filepath.Join(run, "lc"), c.ID); err == nil {
-		_ = lc.Destroy()
+	// Skip libcontainer for a container never created since boot (rm -a of many).
+	if lcDir := filepath.Join(run, "lc"); fileExists(lcDir) {
+		if lc, err := libcontainer.Load(lcDir, c.ID); err == nil {
+			_ = lc.Destroy()
+		}
 	}
 	if err := c.teardownNet(); err != nil {
 		return fmt.Errorf("network teardown of %s: %w", c.Name, err)
 	}
-	if _, err := c.r.store.Unmount(c.ID, true); err != nil && !isNotMounted(err) {
-		return fmt.Errorf("unmounting rootfs of %s: %w", c.Name, err)
+	// Unmount rewrites the layer store's mounts file even when there is nothing
+	// to unmount: ask first (rm -a of many never-started containers).
+	if n, err := c.r.store.Mounted(c.Layer); err != nil || n > 0 {
+		if _, err := c.r.store.Unmount(c.ID, true); err != nil && !isNotMounted(err) {
+			return fmt.Errorf("unmounting rootfs of %s: %w", c.Name, err)
+		}
 	}
 	if b, err := os.ReadFile(filepath.Join(run, fileExit)); err == nil {
 		if d, err := c.DataDir(); err == nil {

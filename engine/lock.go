@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,6 +18,11 @@ func (c *Container) lock() (func(), error) {
 		return nil, err
 	}
 	f, err := os.OpenFile(filepath.Join(d, "lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if errors.Is(err, os.ErrNotExist) {
+		// Create makes the directory; without it the container is gone (removed
+		// by another process since it was looked up).
+		return nil, fmt.Errorf("container %s: %w", shortID(c.ID), ErrNoSuchContainer)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("container %s: opening lock: %w", shortID(c.ID), err)
 	}

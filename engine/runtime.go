@@ -49,20 +49,16 @@ type Container struct {
 	r      *Runtime
 }
 
+// runDir and dataDir are where containers/storage keeps a container's directories
+// (its ContainerRunDirectory and ContainerDirectory), computed without the store's
+// lock and lookup: `ps` reads state from them for every container. The directories
+// may be missing (a reboot empties the run root); Start makes them.
 func (r *Runtime) runDir(id string) (string, error) {
-	d, err := r.store.ContainerRunDirectory(id)
-	if err != nil {
-		return "", fmt.Errorf("container %s: run directory: %w", shortID(id), err)
-	}
-	return d, nil
+	return filepath.Join(r.store.RunRoot(), r.store.GraphDriverName()+"-containers", id, "userdata"), nil
 }
 
 func (r *Runtime) dataDir(id string) (string, error) {
-	d, err := r.store.ContainerDirectory(id)
-	if err != nil {
-		return "", fmt.Errorf("container %s: directory: %w", shortID(id), err)
-	}
-	return d, nil
+	return filepath.Join(r.store.GraphRoot(), r.store.GraphDriverName()+"-containers", id, "userdata"), nil
 }
 
 // RunDir is the container's volatile directory (tmpfs): monitor files, exit code.

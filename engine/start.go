@@ -69,6 +69,15 @@ func (c *Container) Start(opts StartOptions) error {
 	if err != nil {
 		return err
 	}
+	data, err := c.DataDir()
+	if err != nil {
+		return err
+	}
+	for _, d := range []string{run, data} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("container %s: %w", c.Name, err)
+		}
+	}
 	for _, f := range []string{fileExit, filePid, fileStopped, filePaused, fileMonitorPid, early.FileCleaned} {
 		_ = os.Remove(filepath.Join(run, f))
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/sirupsen/logrus"
@@ -49,6 +50,14 @@ func withCode(code int, err error) error {
 func Run(args []string) int {
 	// Buffered: table output is written cell by cell, a syscall each on a bare os.Stdout.
 	out := bufio.NewWriterSize(os.Stdout, 64<<10)
+	if path := os.Getenv("ENGINE_CPUPROFILE"); path != "" {
+		// For `make bench` investigations: where a command spends its time.
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
 	app := newApp(out, os.Stderr)
 	err := app.Run(args)
 	if ferr := out.Flush(); err == nil && ferr != nil {
