@@ -47,6 +47,7 @@ unit:
 # engine against podman, side by side (internal/bench); BENCHFLAGS=-quick for a short run.
 BENCHFLAGS ?=
 bench: engine
+	bash .ci/bench-setup
 	$(GO) run -tags "$(BUILDTAGS)" ./internal/bench -engine bin/engine -out bin/bench $(BENCHFLAGS)
 
 vet:
