@@ -70,6 +70,9 @@ type InspectData struct {
 	Mounts        []InspectMount    `json:"Mounts"`
 	IsInfra       bool              `json:"IsInfra"`
 	ConmonPidFile string            `json:"ConmonPidFile"`
+
+	// NetworkSettings is filled by inspectNet (network_inspect.go).
+	NetworkSettings *InspectNetworkSettings `json:"NetworkSettings"`
 }
 
 // Inspect returns the container's inspect record.

@@ -110,7 +110,7 @@ func (c *Container) summary(st State) Summary {
 		AutoRemove: cfg.Remove, Command: cfg.Args, ID: c.ID, Image: cfg.ImageName, ImageID: cfg.ImageID,
 		Labels: cfg.Labels, Names: []string{c.Name}, Pid: st.Pid, State: st.Status, ExitCode: st.ExitCode,
 		Exited: st.Status == StatusExited, Created: cfg.Created.Unix(), CreatedAt: cfg.Created.String(),
-		Mounts: cfg.Mounts.Destinations(), Networks: []string{}, Ports: []any{},
+		Mounts: cfg.Mounts.Destinations(), Networks: c.networkNames(), Ports: c.psPorts(st),
 		created: cfg.Created, finished: st.FinishedAt, started: st.StartedAt,
 	}
 	if s.Image == "" {

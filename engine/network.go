@@ -1,39 +1,333 @@
 package engine
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
 	imgspec "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/engine-dev/engine/netcni"
 )
 
-// NetOptions are the network flags of create/run (issue #5): --network, -p, -P, --ip,
-// --mac-address, --network-alias, --dns*, --add-host.
+// NetOptions are the network flags of create/run (issue #5).
 type NetOptions struct {
-	Network string // none (the default until CNI networking lands), host, ...
+	Networks   []string // --network/--net, repeatable: bridge, none, host, container:NAME, slirp4netns, NAME
+	Aliases    []string // --network-alias
+	IP         string   // --ip
+	MAC        string   // --mac-address
+	Publish    []string // -p
+	PublishAll bool     // -P
+	DNS        []string
+	DNSSearch  []string
+	DNSOptions []string
+	AddHosts   []string
 }
 
+// Network modes of a container.
+const (
+	NetBridge    = "bridge" // CNI networks (the default network or named ones)
+	NetNone      = "none"
+	NetHost      = "host"
+	NetContainer = "container"
+	NetSlirp     = "slirp4netns"
+)
+
 // NetConfig is what Create kept of NetOptions.
-type NetConfig struct{}
+type NetConfig struct {
+	Mode       string               `json:"mode,omitempty"`
+	Networks   []netcni.Request     `json:"networks,omitempty"`
+	Container  string               `json:"container,omitempty"` // id, for container:NAME
+	Ports      []netcni.PortMapping `json:"ports,omitempty"`
+	DNS        []string             `json:"dns,omitempty"`
+	DNSSearch  []string             `json:"dnsSearch,omitempty"`
+	DNSOptions []string             `json:"dnsOptions,omitempty"`
+	AddHosts   []string             `json:"addHosts,omitempty"`
+}
+
+// Networks returns the store's network manager (netcni).
+func (r *Runtime) Networks() *netcni.Manager {
+	return netcni.New(netcni.Options{GraphRoot: r.store.GraphRoot(), RunRoot: r.store.RunRoot(), Rootless: r.rootless, Exe: r.exe})
+}
 
 // applyNet validates o (against the image's EXPOSE for -P) and records it in cfg.
 func (r *Runtime) applyNet(cfg *Config, o NetOptions, ic imgspec.ImageConfig) error {
-	cfg.Network = o.Network
+	nc, err := r.netMode(o.Networks)
+	if err != nil {
+		return err
+	}
+	if err := r.netRequests(&nc, o); err != nil {
+		return err
+	}
+	if nc.Ports, err = parsePorts(o, ic); err != nil {
+		return err
+	}
+	if len(nc.Ports) > 0 && (nc.Mode == NetNone || nc.Mode == NetContainer || nc.Mode == NetHost) {
+		return fmt.Errorf("cannot publish ports with --network %s: %w", nc.Mode, ErrInvalidArg)
+	}
+	for _, d := range o.DNS {
+		if net.ParseIP(d) == nil {
+			return fmt.Errorf("invalid --dns %q: not an IP address: %w", d, ErrInvalidArg)
+		}
+	}
+	for _, h := range o.AddHosts {
+		if _, err := netcni.ParseAddHost(h); err != nil {
+			return fmt.Errorf("%v: %w", err, ErrInvalidArg)
+		}
+	}
+	nc.DNS, nc.DNSSearch, nc.DNSOptions, nc.AddHosts = o.DNS, o.DNSSearch, o.DNSOptions, o.AddHosts
+	cfg.Net = nc
+	cfg.Network = nc.Mode
+	if nc.Mode == NetContainer {
+		cfg.Network = "container:" + nc.Container
+	}
 	return nil
+}
+
+// netMode reads the --network values: one of none, host, container:X, slirp4netns,
+// or any number of CNI networks (bridge being the default one).
+func (r *Runtime) netMode(values []string) (NetConfig, error) {
+	if len(values) == 0 {
+		values = []string{NetBridge}
+		if r.rootless {
+			values = []string{NetSlirp}
+		}
+	}
+	var nc NetConfig
+	for _, v := range values {
+		name, _, _ := strings.Cut(v, ":")
+		switch {
+		case v == NetNone || v == NetHost || v == NetSlirp || name == NetContainer:
+			if len(values) > 1 {
+				return nc, fmt.Errorf("--network %s cannot be combined with other networks: %w", v, ErrInvalidArg)
+			}
+			nc.Mode = name
+			if name == NetContainer {
+				other, err := r.Lookup(strings.TrimPrefix(v, "container:"))
+				if err != nil {
+					return nc, fmt.Errorf("--network %s: %w", v, err)
+				}
+				nc.Container = other.ID
+			}
+		default:
+			if r.rootless {
+				return nc, fmt.Errorf("--network %s: CNI networks need root; rootless containers use slirp4netns, none or host: %w", v, ErrInvalidArg)
+			}
+			if v == NetBridge {
+				v = netcni.DefaultNetwork
+			}
+			n, err := r.Networks().Get(v)
+			if err != nil {
+				return nc, fmt.Errorf("%v: %w", err, ErrInvalidArg)
+			}
+			nc.Mode = NetBridge
+			nc.Networks = append(nc.Networks, netcni.Request{Network: n.Name})
+		}
+	}
+	return nc, nil
+}
+
+// netRequests applies --ip, --mac-address and --network-alias to the first network.
+func (r *Runtime) netRequests(nc *NetConfig, o NetOptions) error {
+	if o.IP == "" && o.MAC == "" && len(o.Aliases) == 0 {
+		return nil
+	}
+	if nc.Mode != NetBridge {
+		return fmt.Errorf("--ip, --mac-address and --network-alias need a bridge network, not %s: %w", nc.Mode, ErrInvalidArg)
+	}
+	first := &nc.Networks[0]
+	if o.IP != "" {
+		if len(nc.Networks) > 1 {
+			return fmt.Errorf("--ip can only be used with a single network: %w", ErrInvalidArg)
+		}
+		if err := ipInNetwork(r.Networks(), first.Network, o.IP); err != nil {
+			return err
+		}
+		first.IP = o.IP
+	}
+	if o.MAC != "" {
+		if _, err := net.ParseMAC(o.MAC); err != nil {
+			return fmt.Errorf("invalid --mac-address %q: %w", o.MAC, ErrInvalidArg)
+		}
+		first.MAC = o.MAC
+	}
+	first.Aliases = o.Aliases
+	return nil
+}
+
+func ipInNetwork(m *netcni.Manager, network, ip string) error {
+	addr := net.ParseIP(ip)
+	if addr == nil || addr.To4() == nil {
+		return fmt.Errorf("invalid --ip %q: want an IPv4 address: %w", ip, ErrInvalidArg)
+	}
+	n, err := m.Get(network)
+	if err != nil {
+		return err
+	}
+	for _, s := range n.Subnets {
+		if _, sn, err := net.ParseCIDR(s.Subnet); err == nil && sn.Contains(addr) {
+			return nil
+		}
+	}
+	return fmt.Errorf("--ip %s is not in a subnet of network %s: %w", ip, network, ErrInvalidArg)
+}
+
+// parsePorts reads -p and, for -P, the image's EXPOSE ports (random host ports).
+func parsePorts(o NetOptions, ic imgspec.ImageConfig) ([]netcni.PortMapping, error) {
+	var out []netcni.PortMapping
+	for _, p := range o.Publish {
+		pm, err := netcni.ParsePublish(p)
+		if err != nil {
+			return nil, fmt.Errorf("%v: %w", err, ErrInvalidArg)
+		}
+		out = append(out, pm...)
+	}
+	if o.PublishAll {
+		for spec := range ic.ExposedPorts {
+			pm, err := netcni.ParsePublish(spec)
+			if err != nil {
+				continue // an odd EXPOSE in an image is not the user's error
+			}
+			out = append(out, pm...)
+		}
+	}
+	return out, nil
 }
 
 // specNet sets the container's network namespace up (before the monitor starts)
 // and points spec at it; it also writes /etc/hosts, /etc/hostname and
 // /etc/resolv.conf into runDir and mounts them.
 func (c *Container) specNet(spec *specs.Spec, runDir, hostname string) error {
-	etc, err := writeEtcFiles(runDir, hostname)
+	nc := c.Config.Net
+	if nc.Mode == "" {
+		nc.Mode = NetNone // made before networking existed
+	}
+	var st *netcni.State
+	switch nc.Mode {
+	case NetHost:
+		setNetns(spec, "", false)
+		if c.r.rootless {
+			bindSys(spec)
+		}
+	case NetContainer:
+		path, err := c.r.netnsOf(nc.Container)
+		if err != nil {
+			return err
+		}
+		setNetns(spec, path, true)
+	case NetBridge, NetSlirp:
+		var err error
+		st, err = c.r.Networks().Setup(context.Background(), netcni.SetupOptions{
+			ContainerID: c.ID, Name: c.Name, Hostname: hostname, RunDir: runDir, Slirp: nc.Mode == NetSlirp,
+			Networks: nc.Networks, Ports: nc.Ports, AddHosts: nc.AddHosts,
+		})
+		if err != nil {
+			return fmt.Errorf("container %s: %w", c.Name, netErr(err))
+		}
+		setNetns(spec, st.NetNS, true)
+	}
+	etc, err := writeEtcFiles(runDir, hostname, c.Name, nc, st)
 	if err != nil {
+		_ = c.teardownNet()
 		return err
 	}
 	spec.Mounts = append(spec.Mounts, etc...)
 	return nil
 }
 
-// teardownNet releases what specNet set up; idempotent, also after a crash.
-func (c *Container) teardownNet() error { return nil }
+// setNetns points the spec's network namespace at path, or drops it (host) when
+// keep is false.
+func setNetns(spec *specs.Spec, path string, keep bool) {
+	var out []specs.LinuxNamespace
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == specs.NetworkNamespace {
+			if !keep {
+				continue
+			}
+			ns.Path = path
+		}
+		out = append(out, ns)
+	}
+	spec.Linux.Namespaces = out
+}
 
-// inspectNet fills the network parts of inspect.
-func (c *Container) inspectNet(d *InspectData) {}
+// bindSys replaces the sysfs mount with a read-only bind of the host's /sys: a
+// user namespace may not mount sysfs for a network namespace it does not own (the
+// host's), as runc and podman do for rootless --network host.
+func bindSys(spec *specs.Spec) {
+	for i, m := range spec.Mounts {
+		if m.Destination == "/sys" && m.Type == "sysfs" {
+			spec.Mounts[i] = specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys",
+				Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
+		}
+	}
+}
+
+// netnsOf is the network namespace of a running container, for container:NAME.
+func (r *Runtime) netnsOf(id string) (string, error) {
+	other, err := r.Lookup(id)
+	if err != nil {
+		return "", err
+	}
+	st, err := other.State()
+	if err != nil {
+		return "", err
+	}
+	if !st.Running() || st.Pid == 0 {
+		return "", fmt.Errorf("--network container:%s: the container is not running: %w", other.Name, ErrCtrStateInvalid)
+	}
+	return fmt.Sprintf("/proc/%d/ns/net", st.Pid), nil
+}
+
+// netErr turns netcni's input errors into ErrInvalidArg (exit 125, one line).
+func netErr(err error) error {
+	if errors.Is(err, netcni.ErrInvalidArg) || errors.Is(err, netcni.ErrInUse) || errors.Is(err, netcni.ErrNoSuchNetwork) {
+		return fmt.Errorf("%v: %w", err, ErrInvalidArg)
+	}
+	return err
+}
+
+// teardownNet releases what specNet set up; idempotent, also after a crash.
+func (c *Container) teardownNet() error {
+	run, err := c.RunDir()
+	if err != nil {
+		return err
+	}
+	return c.r.Networks().Teardown(context.Background(), run)
+}
+
+// writeEtcFiles writes the container's /etc/hostname, /etc/hosts and /etc/resolv.conf
+// into its run directory and returns the bind mounts for them. With a CNI network or
+// slirp4netns, netcni wrote /etc/hosts already (and keeps it current).
+func writeEtcFiles(runDir, hostname, name string, nc NetConfig, st *netcni.State) ([]specs.Mount, error) {
+	hostResolv, _ := os.ReadFile("/etc/resolv.conf")
+	files := map[string][]byte{
+		"hostname":    []byte(hostname + "\n"),
+		"resolv.conf": netcni.ResolvConf(hostResolv, nc.DNS, nc.DNSSearch, nc.DNSOptions, nc.Mode == NetSlirp),
+	}
+	switch {
+	case st != nil:
+	case nc.Mode == NetHost:
+		hosts, _ := os.ReadFile("/etc/hosts")
+		files["hosts"] = hosts
+		files["resolv.conf"] = hostResolv
+	default:
+		files["hosts"] = []byte(netcni.HostsFor(hostname, name, nc.AddHosts))
+	}
+	var mounts []specs.Mount
+	for _, f := range []string{"hostname", "hosts", "resolv.conf"} {
+		p := filepath.Join(runDir, f)
+		if data, ok := files[f]; ok {
+			if err := writeFileAtomic(p, data, 0o644); err != nil {
+				return nil, fmt.Errorf("writing %s: %w", p, err)
+			}
+		}
+		mounts = append(mounts, specs.Mount{Destination: "/etc/" + f, Type: "bind", Source: p, Options: []string{"rbind", "rprivate"}})
+	}
+	return mounts, nil
+}

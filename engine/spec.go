@@ -188,26 +188,3 @@ func defaultMounts(rootless bool) []specs.Mount {
 	}
 	return m
 }
-
-// writeEtcFiles writes the container's /etc/hostname, /etc/hosts and /etc/resolv.conf
-// into its run directory and returns the bind mounts for them.
-func writeEtcFiles(runDir, hostname string) ([]specs.Mount, error) {
-	resolv, err := os.ReadFile("/etc/resolv.conf")
-	if err != nil {
-		resolv = nil
-	}
-	files := map[string][]byte{
-		"hostname":    []byte(hostname + "\n"),
-		"hosts":       []byte("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + hostname + "\n"),
-		"resolv.conf": resolv,
-	}
-	var mounts []specs.Mount
-	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
-		p := filepath.Join(runDir, name)
-		if err := writeFileAtomic(p, files[name], 0o644); err != nil {
-			return nil, fmt.Errorf("writing %s: %w", p, err)
-		}
-		mounts = append(mounts, specs.Mount{Destination: "/etc/" + name, Type: "bind", Source: p, Options: []string{"rbind", "rprivate"}})
-	}
-	return mounts, nil
-}

@@ -28,7 +28,7 @@ func containerMoreCommands() []*cli.Command {
 			&cli.BoolFlag{Name: "no-stream", Usage: "print one sample and exit"}, &cli.StringFlag{Name: "format"},
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}}, &cli.BoolFlag{Name: "no-reset"},
 		}},
-		{Name: "port", Usage: "list a container's published ports", ArgsUsage: "CONTAINER", Action: portAction},
+		{Name: "port", Usage: "list a container's published ports", ArgsUsage: "CONTAINER [PRIVATE_PORT[/PROTO]]", Action: portAction},
 	}
 }
 
@@ -269,13 +269,15 @@ func printStats(c *cli.Context, cur []*engine.Stats) error {
 }
 
 func portAction(c *cli.Context) error {
-	name, err := oneArg(c, "container")
-	if err != nil {
-		return err
+	if c.NArg() < 1 || c.NArg() > 2 {
+		return fmt.Errorf("port requires a container and at most one PRIVATE_PORT[/PROTO]")
 	}
+	name := c.Args().First()
 	return withRuntime(c, func(r *engine.Runtime) error {
-		_, err := r.Lookup(name)
-		// No published ports until CNI networking lands: nothing to print.
-		return err
+		ctr, err := r.Lookup(name)
+		if err != nil {
+			return err
+		}
+		return printPorts(c.App.Writer, ctr.Ports(), c.Args().Get(1))
 	})
 }

@@ -61,6 +61,7 @@ func psAction(c *cli.Context) error {
 			row := psRow{ID: trunc(s.ID, noTrunc), Image: s.Image, Command: cmd, Status: s.Status,
 				Names: strings.Join(s.Names, ","), State: s.State, Labels: s.Labels, ExitCode: s.ExitCode, Pid: s.Pid,
 				CreatedAt: time.Unix(s.Created, 0).String()}
+			row.Ports = engine.PortsColumn(s.Ports)
 			row.Created = since(time.Unix(s.Created, 0))
 			row.CreatedHuman = row.Created
 			if s.Size != nil {

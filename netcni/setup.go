@@ -1,0 +1,254 @@
+package netcni
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/containernetworking/cni/libcni"
+	types100 "github.com/containernetworking/cni/pkg/types/100"
+)
+
+// SetupOptions describe the network of one container start.
+type SetupOptions struct {
+	ContainerID string
+	Name        string
+	Hostname    string
+	RunDir      string    // the container's run directory: netns, state, /etc files
+	Slirp       bool      // rootless: slirp4netns instead of CNI networks
+	Networks    []Request // CNI networks, in order (eth0, eth1, ...)
+	Ports       []PortMapping
+	AddHosts    []string // --add-host HOST:IP
+}
+
+// Setup creates the container's network namespace and joins it to its networks (or
+// to slirp4netns), publishes its ports and writes its /etc/hosts. On failure it
+// undoes what it did. A previous setup left in RunDir (a crash) is torn down first.
+func (m *Manager) Setup(ctx context.Context, o SetupOptions) (*State, error) {
+	if err := m.Teardown(ctx, o.RunDir); err != nil {
+		return nil, err
+	}
+	// Resolved before locking: Get may write the default network, under the lock.
+	nets, err := m.resolve(o.Networks)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := m.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	st := &State{ContainerID: o.ContainerID, Name: o.Name, Hostname: o.Hostname, Mode: "bridge",
+		NetNS: filepath.Join(o.RunDir, "netns"), HostsPath: filepath.Join(o.RunDir, "hosts")}
+	if o.Slirp {
+		st.Mode = "slirp4netns"
+	}
+	if st.Ports, err = bindPorts(o.Ports, m.takenPorts()); err != nil {
+		return nil, err
+	}
+	if err := m.setupLocked(ctx, o, st, nets); err != nil {
+		_ = m.teardownLocked(ctx, o.RunDir, st)
+		return nil, err
+	}
+	return st, nil
+}
+
+func (m *Manager) setupLocked(ctx context.Context, o SetupOptions, st *State, nets []*Network) error {
+	if err := writeState(o.RunDir, st); err != nil {
+		return fmt.Errorf("writing network state: %w", err)
+	}
+	if err := createNetns(st.NetNS); err != nil {
+		return err
+	}
+	if o.Slirp {
+		if err := m.startSlirp(o.RunDir, st); err != nil {
+			return err
+		}
+	}
+	for i, n := range nets {
+		if err := m.attach(ctx, o.RunDir, st, n, o.Networks[i], fmt.Sprintf("eth%d", i)); err != nil {
+			return err
+		}
+	}
+	st.HostsBase = hostsBase(st, o.AddHosts)
+	if err := writeState(o.RunDir, st); err != nil {
+		return err
+	}
+	return m.refreshHosts(st)
+}
+
+// resolve looks the requested networks up; as root an empty list means the default.
+func (m *Manager) resolve(reqs []Request) ([]*Network, error) {
+	var out []*Network
+	for _, r := range reqs {
+		n, err := m.Get(r.Network)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// attach runs CNI ADD of network n for interface ifName, recording the intent first.
+func (m *Manager) attach(ctx context.Context, runDir string, st *State, n *Network, r Request, ifName string) error {
+	p := &plugins{portmap: len(st.Ports) > 0 && len(st.Attachments) == 0, firewall: forwardFiltered()}
+	f, err := m.conflist(n, p)
+	if err != nil {
+		return err
+	}
+	raw, err := f.bytes()
+	if err != nil {
+		return err
+	}
+	a := Attachment{Network: n.Name, Interface: ifName, Aliases: r.Aliases, Conflist: raw}
+	if p.portmap {
+		a.Ports = st.Ports
+	}
+	st.Attachments = append(st.Attachments, a)
+	if err := writeState(runDir, st); err != nil {
+		return err
+	}
+	if err := m.register(n.Name, st.ContainerID, runDir); err != nil {
+		return err
+	}
+	if err := ensureBridge(n); err != nil {
+		return err
+	}
+	res, err := m.cniAdd(ctx, st, &a, r)
+	if err != nil {
+		return fmt.Errorf("setting up network %s: %w", n.Name, err)
+	}
+	fillFromResult(&st.Attachments[len(st.Attachments)-1], res, ifName)
+	return writeState(runDir, st)
+}
+
+func (m *Manager) cni() *libcni.CNIConfig {
+	return libcni.NewCNIConfigWithCacheDir(m.path, filepath.Join(m.stateDir, "cache"), nil)
+}
+
+func (m *Manager) runtimeConf(st *State, a *Attachment, r Request) *libcni.RuntimeConf {
+	caps := map[string]any{}
+	if len(a.Ports) > 0 {
+		var pm []map[string]any
+		for _, p := range a.Ports {
+			pm = append(pm, map[string]any{"hostPort": p.HostPort, "containerPort": p.ContainerPort,
+				"protocol": p.Protocol, "hostIP": p.HostIP})
+		}
+		caps["portMappings"] = pm
+	}
+	if r.IP != "" {
+		caps["ips"] = []string{r.IP}
+	}
+	if r.MAC != "" {
+		caps["mac"] = r.MAC
+	}
+	netns := st.NetNS
+	if !isNetns(netns) {
+		netns = "" // gone: DEL must still release IPAM and iptables state
+	}
+	return &libcni.RuntimeConf{ContainerID: st.ContainerID, NetNS: netns, IfName: a.Interface, CapabilityArgs: caps,
+		Args: [][2]string{{"IgnoreUnknown", "1"}, {"K8S_POD_NAME", st.Name}}}
+}
+
+func (m *Manager) cniAdd(ctx context.Context, st *State, a *Attachment, r Request) (*types100.Result, error) {
+	list, err := libcni.ConfListFromBytes(a.Conflist)
+	if err != nil {
+		return nil, err
+	}
+	res, err := m.cni().AddNetworkList(ctx, list, m.runtimeConf(st, a, r))
+	if err != nil {
+		return nil, errors.New(oneLine(err.Error()))
+	}
+	return types100.NewResultFromResult(res)
+}
+
+func (m *Manager) cniDel(ctx context.Context, st *State, a *Attachment) error {
+	list, err := libcni.ConfListFromBytes(a.Conflist)
+	if err != nil {
+		return err
+	}
+	if err := m.cni().DelNetworkList(ctx, list, m.runtimeConf(st, a, Request{})); err != nil {
+		return fmt.Errorf("tearing down network %s: %s", a.Network, oneLine(err.Error()))
+	}
+	return nil
+}
+
+// fillFromResult copies the address, gateway and MAC of ifName out of an ADD result.
+func fillFromResult(a *Attachment, res *types100.Result, ifName string) {
+	idx := -1
+	for i, itf := range res.Interfaces {
+		if itf.Name == ifName && itf.Sandbox != "" {
+			idx, a.MAC = i, itf.Mac
+		}
+	}
+	for _, ipc := range res.IPs {
+		if ipc.Interface != nil && *ipc.Interface != idx && idx >= 0 {
+			continue
+		}
+		if ipc.Address.IP.To4() == nil {
+			continue
+		}
+		a.IP = ipc.Address.IP.String()
+		a.PrefixLen, _ = ipc.Address.Mask.Size()
+		if ipc.Gateway != nil {
+			a.Gateway = ipc.Gateway.String()
+		}
+		return
+	}
+}
+
+// register records that the container in runDir is attached to network (for name
+// resolution, ports in use and `network rm`).
+func (m *Manager) register(network, id, runDir string) error {
+	return writeFileAtomic(filepath.Join(m.stateDir, "attach", network, id), []byte(runDir), 0o600)
+}
+
+func (m *Manager) unregister(network, id string) {
+	_ = os.Remove(filepath.Join(m.stateDir, "attach", network, id))
+}
+
+// peers returns the states of the containers attached to network.
+func (m *Manager) peers(network string) []*State {
+	dir := filepath.Join(m.stateDir, "attach", network)
+	ents, _ := os.ReadDir(dir)
+	var out []*State
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		st, err := ReadState(string(b))
+		if err != nil || st == nil || st.ContainerID != e.Name() {
+			_ = os.Remove(filepath.Join(dir, e.Name())) // its container is gone
+			continue
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// takenPorts are the host ports published by the store's running containers.
+func (m *Manager) takenPorts() map[string]bool {
+	out := map[string]bool{}
+	ents, _ := os.ReadDir(filepath.Join(m.stateDir, "attach"))
+	for _, e := range ents {
+		for _, st := range m.peers(e.Name()) {
+			for _, p := range st.Ports {
+				out[portKey(p)] = true
+			}
+		}
+	}
+	return out
+}
+
+// Containers lists the ids of the containers attached to network now.
+func (m *Manager) Containers(network string) []string {
+	var out []string
+	for _, st := range m.peers(network) {
+		out = append(out, st.ContainerID)
+	}
+	return out
+}

@@ -1,0 +1,94 @@
+package netcni
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/vishvananda/netlink"
+)
+
+// Teardown undoes Setup for the container in runDir: slirp4netns stopped, CNI DEL
+// of each network (releasing its address and iptables rules, and with the netns its
+// veth), the netns unmounted, the peers' /etc/hosts updated. It is idempotent: a
+// second call, or one after a partial setup or a crash, succeeds.
+func (m *Manager) Teardown(ctx context.Context, runDir string) error {
+	st, err := ReadState(runDir)
+	if err != nil {
+		return err
+	}
+	if st == nil {
+		// No record: at most a netns file from a crash before the record was written.
+		return removeNetns(filepath.Join(runDir, "netns"))
+	}
+	unlock, err := m.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return m.teardownLocked(ctx, runDir, st)
+}
+
+func (m *Manager) teardownLocked(ctx context.Context, runDir string, st *State) error {
+	var errs []error
+	stopSlirp(st)
+	for i := len(st.Attachments) - 1; i >= 0; i-- {
+		a := &st.Attachments[i]
+		if err := m.cniDel(ctx, st, a); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		m.unregister(a.Network, st.ContainerID)
+		m.afterLeave(a.Network, st.ContainerID)
+	}
+	if st.Mode == "slirp4netns" {
+		m.unregister(slirpNetwork, st.ContainerID)
+	}
+	if st.NetNS != "" {
+		if err := removeNetns(st.NetNS); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if err := os.Remove(filepath.Join(runDir, stateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("removing network state: %w", err)
+	}
+	return nil
+}
+
+// afterLeave refreshes the /etc/hosts of the containers left on network and removes
+// its bridge once no container of this store uses it, so that an idle network leaves
+// no interface behind (the bridge plugin re-creates it on the next ADD).
+func (m *Manager) afterLeave(network, id string) {
+	peers := m.peers(network)
+	for _, p := range peers {
+		if p.ContainerID != id {
+			_ = m.writeHosts(p)
+		}
+	}
+	if len(peers) > 0 {
+		return
+	}
+	if n, err := m.load(m.confPath(network)); err == nil {
+		_ = deleteBridgeIfIdle(m, n)
+	}
+}
+
+// deleteBridgeIfIdle removes n's bridge when no container of the store is attached.
+func deleteBridgeIfIdle(m *Manager, n *Network) error {
+	if n.Driver != "bridge" || n.NetworkInterface == "" || len(m.peers(n.Name)) > 0 {
+		return nil
+	}
+	l, err := netlink.LinkByName(n.NetworkInterface)
+	if err != nil {
+		return nil // gone already
+	}
+	if l.Type() != "bridge" {
+		return nil
+	}
+	return netlink.LinkDel(l)
+}
