@@ -50,6 +50,8 @@ type InspectHostConfig struct {
 		Type   string            `json:"Type"`
 		Config map[string]string `json:"Config"`
 	} `json:"LogConfig"`
+	InspectHostResources // resources_inspect.go
+	InspectHostSecurity  // security_inspect.go
 }
 
 // InspectData is `inspect` of a container.
@@ -70,6 +72,7 @@ type InspectData struct {
 	Mounts        []InspectMount    `json:"Mounts"`
 	IsInfra       bool              `json:"IsInfra"`
 	ConmonPidFile string            `json:"ConmonPidFile"`
+	InspectCaps                     // security_inspect.go
 
 	// NetworkSettings is filled by inspectNet (network_inspect.go).
 	NetworkSettings *InspectNetworkSettings `json:"NetworkSettings"`

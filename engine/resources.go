@@ -1,20 +1,122 @@
 package engine
 
 import (
-	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"fmt"
+
+	"github.com/sirupsen/logrus"
 )
 
-// ResourceOptions are the cgroup and rlimit flags of create/run (issue #4).
-type ResourceOptions struct{}
+// ResourceOptions are the cgroup and rlimit flags of create/run, as the user typed
+// them: Parse validates them (the CLI calls it before it pulls anything) and
+// applyResources checks them against the host.
+type ResourceOptions struct {
+	Memory            string   // --memory
+	MemorySwap        string   // --memory-swap: memory+swap, -1 for unlimited swap
+	MemoryReservation string   // --memory-reservation (soft limit)
+	CPUs              string   // --cpus, decimal
+	CPUShares         uint64   // --cpu-shares
+	CPUSetCPUs        string   // --cpuset-cpus
+	CPUSetMems        string   // --cpuset-mems
+	PidsLimit         *int64   // --pids-limit; nil for the default, <= 0 for none
+	BlkioWeight       uint16   // --blkio-weight, 10 to 1000
+	Ulimits           []string // --ulimit name=soft[:hard]
+	OOMKillDisable    bool     // --oom-kill-disable
+	ShmSize           string   // --shm-size
+}
 
-// ResourceConfig is what Create kept of ResourceOptions.
-type ResourceConfig struct{}
+// ResourceConfig is what Create kept of ResourceOptions. Sizes are bytes; zero
+// fields mean "no limit" (MemorySwap -1: unlimited swap; PidsLimit 0: none).
+type ResourceConfig struct {
+	Memory            int64    `json:"memory,omitempty"`
+	MemorySwap        int64    `json:"memorySwap,omitempty"`
+	MemoryReservation int64    `json:"memoryReservation,omitempty"`
+	NanoCPUs          int64    `json:"nanoCpus,omitempty"`
+	CPUShares         uint64   `json:"cpuShares,omitempty"`
+	CPUSetCPUs        string   `json:"cpusetCpus,omitempty"`
+	CPUSetMems        string   `json:"cpusetMems,omitempty"`
+	PidsLimit         int64    `json:"pidsLimit,omitempty"`
+	BlkioWeight       uint16   `json:"blkioWeight,omitempty"`
+	Ulimits           []Ulimit `json:"ulimits,omitempty"`
+	OOMKillDisable    bool     `json:"oomKillDisable,omitempty"`
+	ShmSize           int64    `json:"shmSize,omitempty"` // 0: the default, 64 MiB
+}
 
-// applyResources validates o and records it in cfg.
-func (r *Runtime) applyResources(cfg *Config, o ResourceOptions) error { return nil }
+// Ulimit is one --ulimit: a name as go-units knows it (nofile, nproc, ...) and
+// its limits; math.MaxUint64 is unlimited.
+type Ulimit struct {
+	Name string `json:"name"`
+	Soft uint64 `json:"soft"`
+	Hard uint64 `json:"hard"`
+}
 
-// specResources puts the limits into spec.
-func (c *Container) specResources(spec *specs.Spec) error { return nil }
+// Limits of podman and docker.
+const (
+	minMemory        = 6 << 20 // 6 MiB, as podman and docker
+	defaultPidsLimit = 2048    // podman's containers.conf default
+	defaultShmSize   = 64 << 20
+	cpuPeriod        = 100000 // microseconds, the kernel's default CFS period
+	minCPUShares     = 2
+	maxCPUShares     = 262144
+)
 
-// inspectResources fills the resource parts of inspect.
-func (c *Container) inspectResources(d *InspectData) {}
+// usesCgroups tells whether the config asks for anything a cgroup enforces. The
+// default pids limit is not counted: it applies only where cgroups are usable.
+func (rc *ResourceConfig) usesCgroups(explicitPids bool) bool {
+	return rc.Memory != 0 || rc.MemorySwap != 0 || rc.MemoryReservation != 0 || rc.NanoCPUs != 0 ||
+		rc.CPUShares != 0 || rc.CPUSetCPUs != "" || rc.CPUSetMems != "" || rc.BlkioWeight != 0 ||
+		rc.OOMKillDisable || (explicitPids && rc.PidsLimit != 0)
+}
+
+// applyResources validates o, checks it against the host's cgroups and rlimits,
+// and records it in cfg.
+func (r *Runtime) applyResources(cfg *Config, o ResourceOptions) error {
+	rc, err := o.Parse()
+	if err != nil {
+		return err
+	}
+	cg := detectCgroups(r.rootless)
+	if !cg.usable {
+		if rc.usesCgroups(o.PidsLimit != nil) {
+			return fmt.Errorf("rootless containers cannot set resource limits on cgroup v1 (%s): run as root or on cgroup v2 with delegation: %w", o.flagsSet(), ErrInvalidArg)
+		}
+		rc.PidsLimit = 0
+	} else if o.PidsLimit == nil {
+		rc.PidsLimit = defaultPidsLimit
+	}
+	if err := cg.check(&rc, o.MemorySwap != ""); err != nil {
+		return err
+	}
+	if err := checkUlimits(rc.Ulimits, r.rootless); err != nil {
+		return err
+	}
+	cfg.Resources = rc
+	return nil
+}
+
+// flagsSet names the cgroup flags that were given, for the rootless error.
+func (o ResourceOptions) flagsSet() string {
+	var out string
+	add := func(set bool, name string) {
+		if set {
+			if out != "" {
+				out += ", "
+			}
+			out += name
+		}
+	}
+	add(o.Memory != "", "--memory")
+	add(o.MemorySwap != "", "--memory-swap")
+	add(o.MemoryReservation != "", "--memory-reservation")
+	add(o.CPUs != "", "--cpus")
+	add(o.CPUShares != 0, "--cpu-shares")
+	add(o.CPUSetCPUs != "", "--cpuset-cpus")
+	add(o.CPUSetMems != "", "--cpuset-mems")
+	add(o.PidsLimit != nil, "--pids-limit")
+	add(o.BlkioWeight != 0, "--blkio-weight")
+	add(o.OOMKillDisable, "--oom-kill-disable")
+	return out
+}
+
+// warnDiscard tells the user that a limit the kernel cannot enforce was dropped,
+// as podman does, rather than failing the start.
+func warnDiscard(msg string) { logrus.Warn(msg) }

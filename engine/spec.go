@@ -19,15 +19,6 @@ var defaultCaps = []string{
 	"CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
 }
 
-var (
-	maskedPaths = []string{
-		"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-		"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-		"/sys/firmware", "/sys/devices/virtual/powercap",
-	}
-	readonlyPaths = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
-)
-
 // buildSpec makes the OCI spec of a container whose rootfs is mounted at rootfs.
 func (c *Container) buildSpec(rootfs, runDir string) (*specs.Spec, error) {
 	cfg := c.Config
@@ -46,9 +37,8 @@ func (c *Container) buildSpec(rootfs, runDir string) (*specs.Spec, error) {
 		Hostname: hostname,
 		Mounts:   defaultMounts(c.r.rootless),
 		Linux: &specs.Linux{
-			MaskedPaths:   maskedPaths,
-			ReadonlyPaths: readonlyPaths,
-			Resources:     &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}},
+			// Masked and read-only paths: specSecurity (security_defaults.go).
+			Resources: &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}},
 			Namespaces: []specs.LinuxNamespace{
 				{Type: specs.PIDNamespace}, {Type: specs.NetworkNamespace}, {Type: specs.IPCNamespace},
 				{Type: specs.UTSNamespace}, {Type: specs.MountNamespace},

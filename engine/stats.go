@@ -60,6 +60,10 @@ func (c *Container) Stats(prev *Stats) (*Stats, error) {
 	if s.PIDs == 0 {
 		c.procStats(s)
 	}
+	// Without a readable cgroup (rootless) the configured limit is still the limit.
+	if m := c.Config.Resources.Memory; m > 0 && uint64(m) < s.MemLimit {
+		s.MemLimit = uint64(m)
+	}
 	s.NetInput, s.NetOutput = netDev(st.Pid)
 	if s.MemLimit > 0 {
 		s.MemPerc = 100 * float64(s.MemUsage) / float64(s.MemLimit)

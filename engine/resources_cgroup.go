@@ -1,0 +1,105 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/opencontainers/cgroups"
+	"go.podman.io/storage/pkg/parsers"
+)
+
+// cgroupHost is what the host's cgroups can enforce.
+type cgroupHost struct {
+	v2     bool
+	usable bool // root, or cgroup v2 (where delegation gives a rootless user a subtree)
+}
+
+func detectCgroups(rootless bool) cgroupHost {
+	v2 := cgroups.IsCgroup2UnifiedMode()
+	return cgroupHost{v2: v2, usable: !rootless || v2}
+}
+
+// v1File is the path of a file at the root of a cgroup v1 hierarchy.
+func v1File(subsystem, file string) string {
+	mnt, err := cgroups.FindCgroupMountpoint("", subsystem)
+	if err != nil {
+		mnt = filepath.Join("/sys/fs/cgroup", subsystem)
+	}
+	return filepath.Join(mnt, file)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// check drops what the kernel cannot enforce, with podman's warnings, and checks
+// the cpusets against the CPUs and memory nodes there are.
+func (h cgroupHost) check(rc *ResourceConfig, swapAsked bool) error {
+	if !h.usable {
+		return nil
+	}
+	if rc.BlkioWeight != 0 && !h.blkioWeight() {
+		warnDiscard("Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.")
+		rc.BlkioWeight = 0
+	}
+	if rc.MemorySwap != 0 && !h.v2 && !exists(v1File("memory", "memory.memsw.limit_in_bytes")) {
+		if swapAsked {
+			warnDiscard("Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.")
+		}
+		rc.MemorySwap = 0
+	}
+	if rc.OOMKillDisable && h.v2 {
+		warnDiscard("Your kernel does not support OomKillDisable. OomKillDisable discarded.")
+		rc.OOMKillDisable = false
+	}
+	if err := checkCpusetAvailable("CPUs", rc.CPUSetCPUs, h.available("cpus")); err != nil {
+		return err
+	}
+	return checkCpusetAvailable("memory nodes", rc.CPUSetMems, h.available("mems"))
+}
+
+func (h cgroupHost) blkioWeight() bool {
+	if h.v2 {
+		b, _ := os.ReadFile("/sys/fs/cgroup/cgroup.controllers")
+		return strings.Contains(" "+string(b)+" ", " io ")
+	}
+	return exists(v1File("blkio", "blkio.weight")) || exists(v1File("blkio", "blkio.bfq.weight"))
+}
+
+// available reads the CPUs ("cpus") or memory nodes ("mems") containers may use.
+func (h cgroupHost) available(kind string) string {
+	path := v1File("cpuset", "cpuset.effective_"+kind)
+	if h.v2 {
+		path = "/sys/fs/cgroup/cpuset." + kind + ".effective"
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// checkCpusetAvailable fails when want names a CPU or node outside have (podman's
+// message); an unreadable have is not checked.
+func checkCpusetAvailable(what, want, have string) error {
+	if want == "" || have == "" {
+		return nil
+	}
+	w, err := parsers.ParseUintList(want)
+	if err != nil {
+		return err
+	}
+	hv, err := parsers.ParseUintList(have)
+	if err != nil {
+		return nil
+	}
+	for n := range w {
+		if !hv[n] {
+			return fmt.Errorf("requested %s are not available - requested %s, available: %s: %w", what, want, have, ErrInvalidArg)
+		}
+	}
+	return nil
+}
