@@ -36,15 +36,20 @@ func (c *Container) prepareVolume(m Mount, rootfs string, u specs.User) (string,
 	if err != nil {
 		return "", err
 	}
-	if err := firstUse(v, m, rootfs, u); err != nil {
-		return "", err
+	if v.NeedsChown || (v.NeedsCopyUp && !m.NoCopy) {
+		if err := firstUse(v, m, rootfs, u); err != nil {
+			return "", err
+		}
+		if err := s.update(v); err != nil {
+			return "", err
+		}
 	}
 	if m.Chown {
 		if err := chownTree(v.Mountpoint, int(u.UID), int(u.GID)); err != nil {
 			return "", err
 		}
 	}
-	return v.Mountpoint, s.update(v)
+	return v.Mountpoint, nil
 }
 
 // firstUse does the one-time set-up of a volume; the caller holds the lock.

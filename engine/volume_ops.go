@@ -88,7 +88,27 @@ func volumeOpt(v *Volume, k, val string) error {
 
 // Volume returns the named volume.
 func (r *Runtime) Volume(name string) (*Volume, error) {
-	return r.volumes().get(name)
+	v, err := r.volumes().get(name)
+	if err != nil {
+		return nil, err
+	}
+	users, err := r.volumeUsers()
+	if err != nil {
+		return nil, err
+	}
+	v.MountCount = runningCount(users[name])
+	return v, nil
+}
+
+// runningCount is how many of ctrs run: the volume's MountCount, as podman counts.
+func runningCount(ctrs []*Container) uint {
+	var n uint
+	for _, c := range ctrs {
+		if st, err := c.State(); err == nil && st.Running() {
+			n++
+		}
+	}
+	return n
 }
 
 // VolumeExists tells whether the named volume exists.
@@ -119,6 +139,7 @@ func (r *Runtime) Volumes(filters []string) ([]*Volume, error) {
 	var out []*Volume
 	for _, v := range all {
 		if f.match(v, len(users[v.Name]) > 0) {
+			v.MountCount = runningCount(users[v.Name])
 			out = append(out, v)
 		}
 	}
