@@ -139,8 +139,8 @@ func (r *Runtime) createRecord(cfg *Config, topLayer string) (*Container, error)
 	}
 	// containers/storage checks the name under its lock: of two racing creates with one
 	// name exactly one wins.
-	// --rm containers are volatile, as podman makes them: their records live in
-	// the run root and are written without fsync, their overlay upper too.
+	// --rm containers are volatile, as podman makes them: their records and
+	// layers are written without fsync, their overlay upper too.
 	sc, err := r.store.CreateContainer("", []string{name}, cfg.ImageID, "", meta, &cstorage.ContainerOptions{Volatile: cfg.Remove})
 	if err != nil {
 		if errors.Is(err, cstorage.ErrDuplicateName) {

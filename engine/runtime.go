@@ -15,7 +15,9 @@ import (
 
 // Runtime runs containers on one store. It is cheap: every engine invocation makes one.
 type Runtime struct {
-	store    *storage.Store
+	store    *storage.Store // nil for a lister (NewLister)
+	paths    storage.Paths  // where the store keeps container directories
+	records  []storage.ContainerRecord
 	exe      string   // this binary, re-executed for the monitor and its helpers
 	global   []string // global flags that select the same store in helpers
 	rootless bool
@@ -34,7 +36,16 @@ func New(store *storage.Store, opts Options) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("finding own executable: %w", err)
 	}
-	return &Runtime{store: store, exe: exe, global: opts.GlobalArgs, rootless: unshare.IsRootless()}, nil
+	paths := storage.Paths{GraphRoot: store.GraphRoot(), RunRoot: store.RunRoot(), Driver: store.GraphDriverName()}
+	return &Runtime{store: store, paths: paths, exe: exe, global: opts.GlobalArgs, rootless: unshare.IsRootless()}, nil
+}
+
+// NewLister returns a runtime that only lists containers and reads their state,
+// from records read without opening the store (storage.ReadContainerRecords):
+// `ps` with a thousand containers costs what reading their files costs. It does
+// not reconcile a container whose monitor died; the next command on it does.
+func NewLister(paths storage.Paths, records []storage.ContainerRecord) *Runtime {
+	return &Runtime{paths: paths, records: records, rootless: unshare.IsRootless()}
 }
 
 // Store returns the runtime's image store.
@@ -54,11 +65,11 @@ type Container struct {
 // lock and lookup: `ps` reads state from them for every container. The directories
 // may be missing (a reboot empties the run root); Start makes them.
 func (r *Runtime) runDir(id string) (string, error) {
-	return filepath.Join(r.store.RunRoot(), r.store.GraphDriverName()+"-containers", id, "userdata"), nil
+	return filepath.Join(r.paths.RunRoot, r.paths.Driver+"-containers", id, "userdata"), nil
 }
 
 func (r *Runtime) dataDir(id string) (string, error) {
-	return filepath.Join(r.store.GraphRoot(), r.store.GraphDriverName()+"-containers", id, "userdata"), nil
+	return filepath.Join(r.paths.GraphRoot, r.paths.Driver+"-containers", id, "userdata"), nil
 }
 
 // RunDir is the container's volatile directory (tmpfs): monitor files, exit code.
@@ -77,19 +88,23 @@ func (c *Container) LogPath() string {
 }
 
 func (r *Runtime) fromStore(sc *cstorage.Container) (*Container, error) {
-	cfg, err := parseConfig(sc.ID, sc.Metadata)
+	return r.fromRecord(sc.ID, sc.Names, sc.LayerID, sc.Metadata)
+}
+
+func (r *Runtime) fromRecord(id string, names []string, layer, metadata string) (*Container, error) {
+	cfg, err := parseConfig(id, metadata)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Engine != 1 {
-		return nil, fmt.Errorf("container %s was not made by engine: %w", shortID(sc.ID), ErrNoSuchContainer)
+		return nil, fmt.Errorf("container %s was not made by engine: %w", shortID(id), ErrNoSuchContainer)
 	}
 	name := cfg.Name
-	if len(sc.Names) > 0 {
-		name = sc.Names[0]
+	if len(names) > 0 {
+		name = names[0]
 	}
 	cfg.Name = name
-	return &Container{ID: sc.ID, Name: name, Config: cfg, Layer: sc.LayerID, r: r}, nil
+	return &Container{ID: id, Name: name, Config: cfg, Layer: layer, r: r}, nil
 }
 
 // Lookup finds a container by name, full id or unique id prefix.
@@ -109,6 +124,18 @@ func (r *Runtime) Lookup(nameOrID string) (*Container, error) {
 
 // List returns every container engine made.
 func (r *Runtime) List() ([]*Container, error) {
+	if r.store == nil {
+		out := make([]*Container, 0, len(r.records))
+		for _, rec := range r.records {
+			if !strings.Contains(rec.Metadata, `"engine":1`) {
+				continue
+			}
+			if c, err := r.fromRecord(rec.ID, rec.Names, rec.LayerID, rec.Metadata); err == nil {
+				out = append(out, c)
+			}
+		}
+		return out, nil
+	}
 	all, err := r.store.Containers()
 	if err != nil {
 		return nil, fmt.Errorf("listing containers: %w", err)

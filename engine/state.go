@@ -58,7 +58,7 @@ func (s State) Running() bool { return s.Status == StatusRunning || s.Status == 
 // process holds its lock, as this one may itself (Start, Remove clean up themselves).
 func (c *Container) State() (State, error) {
 	st, err := c.readState()
-	if err == nil && st.MonitorLost {
+	if err == nil && st.MonitorLost && c.r.store != nil {
 		c.tryReconcile(st)
 	}
 	return st, err

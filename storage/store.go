@@ -31,19 +31,9 @@ type Store struct {
 
 // Open opens (creating if needed) the store selected by opts.
 func Open(opts Options) (*Store, error) {
-	so, err := cstorage.DefaultStoreOptions()
+	so, err := storeOptions(opts)
 	if err != nil {
-		return nil, fmt.Errorf("reading storage defaults: %w", err)
-	}
-	if opts.Root != "" {
-		so.GraphRoot = opts.Root
-	}
-	if opts.RunRoot != "" {
-		so.RunRoot = opts.RunRoot
-	}
-	if opts.Driver != "" {
-		so.GraphDriverName = opts.Driver
-		so.GraphDriverOptions = nil
+		return nil, err
 	}
 	s, err := cstorage.GetStore(so)
 	if err != nil {

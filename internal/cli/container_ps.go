@@ -36,7 +36,11 @@ type psRow struct {
 }
 
 func psAction(c *cli.Context) error {
-	return withRuntime(c, func(r *engine.Runtime) error {
+	with := withLister
+	if c.Bool("size") {
+		with = withRuntime // sizes need the layer store
+	}
+	return with(c, func(r *engine.Runtime) error {
 		sums, err := r.Ps(engine.PsOptions{All: c.Bool("all"), Last: c.Int("last"), Latest: c.Bool("latest"),
 			Size: c.Bool("size"), Filters: c.StringSlice("filter")})
 		if err != nil {

@@ -31,6 +31,22 @@ func withRuntime(c *cli.Context, fn func(*engine.Runtime) error) error {
 	})
 }
 
+// withLister runs fn on a runtime that can list containers and read their state,
+// made from the store's records without opening the store (ps); it opens the
+// store when the records cannot be read that way.
+func withLister(c *cli.Context, fn func(*engine.Runtime) error) error {
+	paths, err := storage.ResolvePaths(storeOptionsOf(c))
+	if err != nil {
+		return err
+	}
+	recs, driver, ok, err := storage.ReadContainerRecords(paths)
+	if err != nil || !ok {
+		return withRuntime(c, fn)
+	}
+	paths.Driver = driver
+	return fn(engine.NewLister(paths, recs))
+}
+
 // Exit codes of rm, as podman documents them; every other container command
 // exits 125 for a missing container or one in the wrong state.
 const (
