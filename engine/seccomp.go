@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/opencontainers/runc/libcontainer/specconv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"go.podman.io/common/pkg/seccomp"
 )
@@ -21,7 +22,12 @@ func loadSeccompFile(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("opening seccomp profile failed: %v: %w", err, ErrInvalidArg)
 	}
-	if _, err := seccomp.LoadProfile(string(b), &specs.Spec{Process: &specs.Process{}}); err != nil {
+	prof, err := seccomp.LoadProfile(string(b), &specs.Spec{Process: &specs.Process{}})
+	if err == nil {
+		// libcontainer's conversion knows the actions, operators and flags.
+		_, err = specconv.SetupSeccomp(prof)
+	}
+	if err != nil {
 		return "", fmt.Errorf("loading seccomp profile %s failed: %v: %w", path, err, ErrInvalidArg)
 	}
 	return string(b), nil

@@ -64,15 +64,38 @@ func (r *Runtime) applySecurity(cfg *Config, o SecurityOptions) error {
 	if err := r.checkUserNS(sc.UserNS); err != nil {
 		return err
 	}
-	if sc.UTS.Host() {
-		if cfg.Hostname != "" {
-			return fmt.Errorf("cannot set hostname when running in the host UTS namespace: %w", ErrInvalidArg)
-		}
-		if h, err := os.Hostname(); err == nil {
-			cfg.Hostname = h
-		}
+	if err := r.utsHostname(cfg, sc.UTS); err != nil {
+		return err
 	}
 	cfg.Security = sc
+	return nil
+}
+
+// utsHostname makes the container's hostname (its /etc/hostname, $HOSTNAME) that
+// of the UTS namespace it shares: the host's or the other container's.
+func (r *Runtime) utsHostname(cfg *Config, uts NamespaceMode) error {
+	id, joins := uts.Container()
+	if !joins && !uts.Host() {
+		return nil
+	}
+	if cfg.Hostname != "" {
+		return fmt.Errorf("cannot set hostname when running in the host UTS namespace or another container's: %w", ErrInvalidArg)
+	}
+	if !joins {
+		h, err := os.Hostname()
+		if err == nil {
+			cfg.Hostname = h
+		}
+		return nil
+	}
+	other, err := r.Lookup(id)
+	if err != nil {
+		return err
+	}
+	cfg.Hostname = other.Config.Hostname
+	if cfg.Hostname == "" {
+		cfg.Hostname = shortID(other.ID)
+	}
 	return nil
 }
 

@@ -98,7 +98,7 @@ func deviceErr(path string, err error) error {
 
 // specDevices adds the --device devices (all host devices for --privileged) to the
 // container and allows them in its device cgroup.
-func (sc *SecurityConfig) specDevices(spec *specs.Spec) error {
+func (sc *SecurityConfig) specDevices(spec *specs.Spec, rootless bool) error {
 	if sc.Privileged {
 		host, err := devices.HostDevices()
 		if err != nil {
@@ -113,6 +113,12 @@ func (sc *SecurityConfig) specDevices(spec *specs.Spec) error {
 		d, err := devices.DeviceFromPath(m.Host, m.Perms)
 		if err != nil {
 			return deviceErr(m.Host, err)
+		}
+		if rootless {
+			// No mknod in a user namespace: libcontainer would bind-mount the device
+			// from the host at its container path, which is wrong when they differ.
+			spec.Mounts = append(spec.Mounts, specs.Mount{Destination: m.Container, Type: "bind", Source: m.Host, Options: []string{"bind", "nosuid", "noexec"}})
+			continue
 		}
 		addDevice(spec, d, m.Container)
 		spec.Linux.Resources.Devices = append(spec.Linux.Resources.Devices, specs.LinuxDeviceCgroup{

@@ -95,8 +95,13 @@ func (c *Container) specNamespaces(spec *specs.Spec) error {
 			setNamespacePath(spec.Linux, k.typ, fmt.Sprintf("/proc/%d/ns/%s", pid, k.kind))
 		}
 	}
-	if sc.UTS.Host() {
-		spec.Hostname = "" // libcontainer sets no hostname without a UTS namespace of its own
+	if _, joins := sc.UTS.Container(); joins || sc.UTS.Host() {
+		// No UTS namespace of its own: libcontainer must not set a hostname in
+		// the host's or the other container's.
+		spec.Hostname = ""
+	}
+	if sc.PID.Host() && c.r.rootless {
+		hostProc(spec.Mounts)
 	}
 	if cgroups.IsCgroup2UnifiedMode() {
 		spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
@@ -145,10 +150,32 @@ func (c *Container) specIPCMounts(spec *specs.Spec) error {
 	if !c.Config.Security.IPC.Host() {
 		return nil
 	}
-	for i := range spec.Mounts {
-		if spec.Mounts[i].Destination == "/dev/shm" {
-			spec.Mounts[i] = specs.Mount{Destination: "/dev/shm", Type: "bind", Source: "/dev/shm", Options: []string{"rbind", "nosuid", "noexec", "nodev"}}
+	out := spec.Mounts[:0:0]
+	for _, m := range spec.Mounts {
+		switch {
+		case m.Destination == "/dev/shm":
+			m = specs.Mount{Destination: "/dev/shm", Type: "bind", Source: "/dev/shm", Options: []string{"rbind", "nosuid", "noexec", "nodev"}}
+		case m.Destination == "/dev/mqueue" && c.r.rootless:
+			// A new mqueue mount needs privilege over the host's IPC namespace:
+			// bind the host's, if it has one.
+			if !exists("/dev/mqueue") {
+				continue
+			}
+			m = specs.Mount{Destination: "/dev/mqueue", Type: "bind", Source: "/dev/mqueue", Options: []string{"rbind", "nosuid", "noexec", "nodev"}}
+		}
+		out = append(out, m)
+	}
+	spec.Mounts = out
+	return nil
+}
+
+// hostProc bind-mounts the host's /proc for a rootless container in the host's
+// PID namespace: a new proc mount needs privilege over that namespace's owner,
+// the initial user namespace (podman does the same).
+func hostProc(mounts []specs.Mount) {
+	for i := range mounts {
+		if mounts[i].Destination == "/proc" {
+			mounts[i] = specs.Mount{Destination: "/proc", Type: "bind", Source: "/proc", Options: []string{"rbind", "nosuid", "noexec", "nodev"}}
 		}
 	}
-	return nil
 }

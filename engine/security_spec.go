@@ -29,7 +29,7 @@ func (c *Container) specSecurity(spec *specs.Spec, rootfs string) error {
 	if sc.Privileged {
 		privilegedMounts(spec.Mounts)
 	}
-	if err := sc.specDevices(spec); err != nil {
+	if err := sc.specDevices(spec, c.r.rootless); err != nil {
 		return err
 	}
 	if err := c.specSysctls(spec); err != nil {
