@@ -13,7 +13,10 @@ type ResourceOptions struct {
 	Memory            string   // --memory
 	MemorySwap        string   // --memory-swap: memory+swap, -1 for unlimited swap
 	MemoryReservation string   // --memory-reservation (soft limit)
+	MemorySwappiness  *int64   // --memory-swappiness, 0 to 100; nil or -1 for the kernel's
 	CPUs              string   // --cpus, decimal
+	CPUPeriod         uint64   // --cpu-period (microseconds)
+	CPUQuota          int64    // --cpu-quota (microseconds per period)
 	CPUShares         uint64   // --cpu-shares
 	CPUSetCPUs        string   // --cpuset-cpus
 	CPUSetMems        string   // --cpuset-mems
@@ -22,6 +25,9 @@ type ResourceOptions struct {
 	Ulimits           []string // --ulimit name=soft[:hard]
 	OOMKillDisable    bool     // --oom-kill-disable
 	ShmSize           string   // --shm-size
+	// Throttle holds --device-read-bps, --device-write-bps, --device-read-iops and
+	// --device-write-iops (keyed read-bps ... write-iops), each PATH:RATE.
+	Throttle map[string][]string
 }
 
 // ResourceConfig is what Create kept of ResourceOptions. Sizes are bytes; zero
@@ -30,7 +36,10 @@ type ResourceConfig struct {
 	Memory            int64    `json:"memory,omitempty"`
 	MemorySwap        int64    `json:"memorySwap,omitempty"`
 	MemoryReservation int64    `json:"memoryReservation,omitempty"`
+	MemorySwappiness  *int64   `json:"memorySwappiness,omitempty"`
 	NanoCPUs          int64    `json:"nanoCpus,omitempty"`
+	CPUPeriod         uint64   `json:"cpuPeriod,omitempty"`
+	CPUQuota          int64    `json:"cpuQuota,omitempty"`
 	CPUShares         uint64   `json:"cpuShares,omitempty"`
 	CPUSetCPUs        string   `json:"cpusetCpus,omitempty"`
 	CPUSetMems        string   `json:"cpusetMems,omitempty"`
@@ -39,6 +48,8 @@ type ResourceConfig struct {
 	Ulimits           []Ulimit `json:"ulimits,omitempty"`
 	OOMKillDisable    bool     `json:"oomKillDisable,omitempty"`
 	ShmSize           int64    `json:"shmSize,omitempty"` // 0: the default, 64 MiB
+	// Throttle maps read-bps, write-bps, read-iops, write-iops to devices.
+	Throttle map[string][]ThrottleDevice `json:"throttle,omitempty"`
 }
 
 // Ulimit is one --ulimit: a name as go-units knows it (nofile, nproc, ...) and
@@ -64,7 +75,8 @@ const (
 func (rc *ResourceConfig) usesCgroups(explicitPids bool) bool {
 	return rc.Memory != 0 || rc.MemorySwap != 0 || rc.MemoryReservation != 0 || rc.NanoCPUs != 0 ||
 		rc.CPUShares != 0 || rc.CPUSetCPUs != "" || rc.CPUSetMems != "" || rc.BlkioWeight != 0 ||
-		rc.OOMKillDisable || (explicitPids && rc.PidsLimit != 0)
+		rc.OOMKillDisable || (explicitPids && rc.PidsLimit != 0) || rc.CPUPeriod != 0 || rc.CPUQuota != 0 ||
+		rc.MemorySwappiness != nil || len(rc.Throttle) > 0
 }
 
 // applyResources validates o, checks it against the host's cgroups and rlimits,
@@ -84,6 +96,9 @@ func (r *Runtime) applyResources(cfg *Config, o ResourceOptions) error {
 		rc.PidsLimit = defaultPidsLimit
 	}
 	if err := cg.check(&rc, o.MemorySwap != ""); err != nil {
+		return err
+	}
+	if err := resolveThrottles(rc.Throttle); err != nil {
 		return err
 	}
 	if err := checkUlimits(rc.Ulimits, r.rootless); err != nil {
@@ -108,6 +123,12 @@ func (o ResourceOptions) flagsSet() string {
 	add(o.MemorySwap != "", "--memory-swap")
 	add(o.MemoryReservation != "", "--memory-reservation")
 	add(o.CPUs != "", "--cpus")
+	add(o.CPUPeriod != 0, "--cpu-period")
+	add(o.CPUQuota != 0, "--cpu-quota")
+	add(o.MemorySwappiness != nil, "--memory-swappiness")
+	for _, k := range throttleKinds {
+		add(len(o.Throttle[k]) > 0, "--device-"+k)
+	}
 	add(o.CPUShares != 0, "--cpu-shares")
 	add(o.CPUSetCPUs != "", "--cpuset-cpus")
 	add(o.CPUSetMems != "", "--cpuset-mems")

@@ -51,6 +51,10 @@ func (h cgroupHost) check(rc *ResourceConfig, swapAsked bool) error {
 		}
 		rc.MemorySwap = 0
 	}
+	if rc.MemorySwappiness != nil && h.v2 {
+		warnDiscard("Your kernel does not support memory swappiness capabilities. Memory swappiness discarded.")
+		rc.MemorySwappiness = nil
+	}
 	if rc.OOMKillDisable && h.v2 {
 		warnDiscard("Your kernel does not support OomKillDisable. OomKillDisable discarded.")
 		rc.OOMKillDisable = false

@@ -29,6 +29,11 @@ type InspectHostResources struct {
 	OomKillDisable    bool            `json:"OomKillDisable"`
 	ShmSize           int64           `json:"ShmSize"`
 	Ulimits           []InspectUlimit `json:"Ulimits"`
+	// Throttled block devices, docker's names.
+	BlkioDeviceReadBps   []InspectThrottle `json:"BlkioDeviceReadBps"`
+	BlkioDeviceWriteBps  []InspectThrottle `json:"BlkioDeviceWriteBps"`
+	BlkioDeviceReadIOps  []InspectThrottle `json:"BlkioDeviceReadIOps"`
+	BlkioDeviceWriteIOps []InspectThrottle `json:"BlkioDeviceWriteIOps"`
 }
 
 // InspectUlimit is one rlimit of the container, as podman lists them.
@@ -47,6 +52,17 @@ func (c *Container) inspectResources(d *InspectData) {
 	if rc.NanoCPUs != 0 {
 		h.CpuPeriod, h.CpuQuota = cpuPeriod, rc.NanoCPUs*cpuPeriod/1e9
 	}
+	if rc.CPUPeriod != 0 {
+		h.CpuPeriod = rc.CPUPeriod
+	}
+	if rc.CPUQuota != 0 {
+		h.CpuQuota = rc.CPUQuota
+	}
+	if rc.MemorySwappiness != nil {
+		h.MemorySwappiness = *rc.MemorySwappiness
+	}
+	h.BlkioDeviceReadBps, h.BlkioDeviceWriteBps = inspectThrottles(rc.Throttle[readBps]), inspectThrottles(rc.Throttle[writeBps])
+	h.BlkioDeviceReadIOps, h.BlkioDeviceWriteIOps = inspectThrottles(rc.Throttle[readIOPS]), inspectThrottles(rc.Throttle[writeIOPS])
 	h.PidsLimit, h.BlkioWeight, h.OomKillDisable = rc.PidsLimit, rc.BlkioWeight, rc.OOMKillDisable
 	h.ShmSize = rc.ShmSize
 	if h.ShmSize == 0 {

@@ -33,6 +33,12 @@ func (o ResourceOptions) Parse() (ResourceConfig, error) {
 	if rc.NanoCPUs, err = parseCPUs(o.CPUs); err != nil {
 		return rc, err
 	}
+	if err := o.parseCPUPeriodQuota(&rc); err != nil {
+		return rc, err
+	}
+	if err := o.parseThrottles(&rc); err != nil {
+		return rc, err
+	}
 	if err := checkShares(o.CPUShares); err != nil {
 		return rc, err
 	}

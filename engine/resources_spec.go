@@ -33,13 +33,14 @@ func (c *Container) specResources(spec *specs.Spec) error {
 	if rc.BlkioWeight != 0 {
 		res.BlockIO = &specs.LinuxBlockIO{Weight: ptr(rc.BlkioWeight)}
 	}
+	specThrottles(res, rc.Throttle)
 	return nil
 }
 
 func ptr[T any](v T) *T { return &v }
 
 func specMemory(rc ResourceConfig) *specs.LinuxMemory {
-	if rc.Memory == 0 && rc.MemoryReservation == 0 && rc.MemorySwap == 0 && !rc.OOMKillDisable {
+	if rc.Memory == 0 && rc.MemoryReservation == 0 && rc.MemorySwap == 0 && !rc.OOMKillDisable && rc.MemorySwappiness == nil {
 		return nil
 	}
 	m := &specs.LinuxMemory{}
@@ -55,11 +56,14 @@ func specMemory(rc ResourceConfig) *specs.LinuxMemory {
 	if rc.OOMKillDisable {
 		m.DisableOOMKiller = ptr(true)
 	}
+	if rc.MemorySwappiness != nil {
+		m.Swappiness = ptr(uint64(*rc.MemorySwappiness))
+	}
 	return m
 }
 
 func specCPU(rc ResourceConfig) *specs.LinuxCPU {
-	if rc.NanoCPUs == 0 && rc.CPUShares == 0 && rc.CPUSetCPUs == "" && rc.CPUSetMems == "" {
+	if rc.NanoCPUs == 0 && rc.CPUShares == 0 && rc.CPUSetCPUs == "" && rc.CPUSetMems == "" && rc.CPUPeriod == 0 && rc.CPUQuota == 0 {
 		return nil
 	}
 	cpu := &specs.LinuxCPU{Cpus: rc.CPUSetCPUs, Mems: rc.CPUSetMems}
@@ -69,6 +73,12 @@ func specCPU(rc ResourceConfig) *specs.LinuxCPU {
 	if rc.NanoCPUs != 0 {
 		cpu.Period = ptr(uint64(cpuPeriod))
 		cpu.Quota = ptr(rc.NanoCPUs * cpuPeriod / 1e9)
+	}
+	if rc.CPUPeriod != 0 {
+		cpu.Period = ptr(rc.CPUPeriod)
+	}
+	if rc.CPUQuota != 0 {
+		cpu.Quota = ptr(rc.CPUQuota)
 	}
 	return cpu
 }

@@ -57,6 +57,17 @@ func TestResourceOptionsParse(t *testing.T) {
 		{name: "oom", in: ResourceOptions{OOMKillDisable: true}, want: ResourceConfig{OOMKillDisable: true}},
 		{name: "shm", in: ResourceOptions{ShmSize: "1g"}, want: ResourceConfig{ShmSize: 1 << 30}},
 		{name: "shm malformed", in: ResourceOptions{ShmSize: "-1"}, err: "unable to translate --shm-size"},
+		{name: "period and quota", in: ResourceOptions{CPUPeriod: 50000, CPUQuota: 25000, MemorySwappiness: n(10)},
+			want: ResourceConfig{CPUPeriod: 50000, CPUQuota: 25000, MemorySwappiness: n(10)}},
+		{name: "swappiness default", in: ResourceOptions{MemorySwappiness: n(-1)}},
+		{name: "cpus with period", in: ResourceOptions{CPUs: "1", CPUPeriod: 50000}, err: "--cpus cannot be set with --cpu-period"},
+		{name: "period too small", in: ResourceOptions{CPUPeriod: 999}, err: "CPU cfs period"},
+		{name: "quota too small", in: ResourceOptions{CPUQuota: 999}, err: "CPU cfs quota"},
+		{name: "swappiness too big", in: ResourceOptions{MemorySwappiness: n(101)}, err: "valid memory swappiness range is 0-100"},
+		{name: "throttle", in: ResourceOptions{Throttle: map[string][]string{"read-bps": {"/dev/sda:1mb"}, "write-iops": {"/dev/sda:100"}}},
+			want: ResourceConfig{Throttle: map[string][]ThrottleDevice{"read-bps": {{Path: "/dev/sda", Rate: 1 << 20}}, "write-iops": {{Path: "/dev/sda", Rate: 100}}}}},
+		{name: "throttle no rate", in: ResourceOptions{Throttle: map[string][]string{"read-bps": {"/dev/sda"}}}, err: "want /dev/PATH:RATE"},
+		{name: "throttle bad iops", in: ResourceOptions{Throttle: map[string][]string{"write-iops": {"/dev/sda:1mb"}}}, err: "bad rate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

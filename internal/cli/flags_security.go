@@ -15,6 +15,13 @@ func resourceFlags() []cli.Flag {
 		&cli.StringFlag{Name: "memory-swap", Usage: "memory plus swap limit; -1 for unlimited swap (default: twice --memory)"},
 		&cli.StringFlag{Name: "memory-reservation", Usage: "memory soft limit"},
 		&cli.StringFlag{Name: "cpus", Usage: "number of CPUs (e.g. 1.5)"},
+		&cli.Uint64Flag{Name: "cpu-period", Usage: "CFS period in microseconds"},
+		&cli.Int64Flag{Name: "cpu-quota", Usage: "CFS quota in microseconds per period"},
+		&cli.Int64Flag{Name: "memory-swappiness", Value: -1, Usage: "0 to 100 (cgroup v1)"},
+		&cli.StringSliceFlag{Name: "device-read-bps", Usage: "read rate limit: /dev/PATH:RATE (e.g. 1mb)"},
+		&cli.StringSliceFlag{Name: "device-write-bps", Usage: "write rate limit: /dev/PATH:RATE (e.g. 1mb)"},
+		&cli.StringSliceFlag{Name: "device-read-iops", Usage: "read operations per second: /dev/PATH:N"},
+		&cli.StringSliceFlag{Name: "device-write-iops", Usage: "write operations per second: /dev/PATH:N"},
 		&cli.Uint64Flag{Name: "cpu-shares", Aliases: []string{"c"}, Usage: "CPU shares (relative weight, 2 to 262144)"},
 		&cli.StringFlag{Name: "cpuset-cpus", Usage: "CPUs the container may use (0-3, 0,1)"},
 		&cli.StringFlag{Name: "cpuset-mems", Usage: "memory nodes the container may use (0-3, 0,1)"},
@@ -31,7 +38,19 @@ func resourceOptions(c *cli.Context) (engine.ResourceOptions, error) {
 		Memory: c.String("memory"), MemorySwap: c.String("memory-swap"), MemoryReservation: c.String("memory-reservation"),
 		CPUs: c.String("cpus"), CPUShares: c.Uint64("cpu-shares"), CPUSetCPUs: c.String("cpuset-cpus"),
 		CPUSetMems: c.String("cpuset-mems"), Ulimits: c.StringSlice("ulimit"), OOMKillDisable: c.Bool("oom-kill-disable"),
-		ShmSize: c.String("shm-size"),
+		ShmSize: c.String("shm-size"), CPUPeriod: c.Uint64("cpu-period"), CPUQuota: c.Int64("cpu-quota"),
+	}
+	if c.IsSet("memory-swappiness") {
+		n := c.Int64("memory-swappiness")
+		o.MemorySwappiness = &n
+	}
+	for _, k := range []string{"read-bps", "write-bps", "read-iops", "write-iops"} {
+		if v := c.StringSlice("device-" + k); len(v) > 0 {
+			if o.Throttle == nil {
+				o.Throttle = map[string][]string{}
+			}
+			o.Throttle[k] = v
+		}
 	}
 	if c.IsSet("pids-limit") {
 		n := c.Int64("pids-limit")

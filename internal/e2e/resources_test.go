@@ -109,10 +109,40 @@ func TestResourceLimits(t *testing.T) {
 			t.Errorf("[%s] stats: %s (%v), want MemLimit %d", e.Mode(), out, err, 32<<20)
 		}
 		e.Must(t, "rm", "-f", "lim")
+
+		// --cpu-period/--cpu-quota, --memory-swappiness, block I/O throttles.
+		args = []string{"--cpu-period", "50000", "--cpu-quota", "25000", "--memory-swappiness", "10"}
+		want := "50000\n25000\n10\n"
+		if dev, majmin := blockDevice(); dev != "" {
+			args = append(args, "--device-read-bps", dev+":1mb", "--device-write-iops", dev+":100")
+			want += majmin + " 1048576\n" + majmin + " 100\n"
+		}
+		wantOut(t, e, e.Run(append(append([]string{"run", "--rm"}, args...), img, "sh", "-c",
+			"cd /sys/fs/cgroup; cat cpu/cpu.cfs_period_us cpu/cpu.cfs_quota_us memory/memory.swappiness; "+
+				"grep -h . blkio/blkio.throttle.read_bps_device blkio/blkio.throttle.write_iops_device; true")...), want)
 		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup/memory/engine", id)); !os.IsNotExist(err) {
 			t.Errorf("[%s] the container's memory cgroup is left after rm: %v", e.Mode(), err)
 		}
 	})
+}
+
+// blockDevice finds a block device node directly in /dev and its "MAJ:MIN".
+func blockDevice() (string, string) {
+	ents, err := os.ReadDir("/dev")
+	if err != nil {
+		return "", ""
+	}
+	for _, ent := range ents {
+		if ent.Type()&os.ModeDevice == 0 || ent.Type()&os.ModeCharDevice != 0 {
+			continue
+		}
+		p := filepath.Join("/dev", ent.Name())
+		b, err := os.ReadFile(filepath.Join("/sys/class/block", ent.Name(), "dev"))
+		if err == nil {
+			return p, strings.TrimSpace(string(b))
+		}
+	}
+	return "", ""
 }
 
 func TestResourceDefaults(t *testing.T) {
