@@ -70,6 +70,10 @@ func createContainer(runDir, id string) (int, error) {
 	for _, g := range sp.User.AdditionalGids {
 		p.AdditionalGroups = append(p.AdditionalGroups, int(g))
 	}
+	// specconv leaves rlimits out of the container config: they go on the process.
+	if p.Rlimits, err = processRlimits(sp.Rlimits); err != nil {
+		return 0, err
+	}
 	if sp.Terminal {
 		p.ConsoleSocket = os.NewFile(early.HelperConsoleFD, "console")
 	} else {
@@ -203,6 +207,7 @@ func (c *Container) cleanupLocked(st State) error {
 	// Skip libcontainer for a container never created since boot (rm -a of many).
 	if lcDir := filepath.Join(run, "lc"); fileExists(lcDir) {
 		if lc, err := libcontainer.Load(lcDir, c.ID); err == nil {
+			c.RecordOOM(run, lc) // before Destroy removes the cgroup and its counters
 			_ = lc.Destroy()
 		}
 	}
