@@ -109,7 +109,6 @@ func (m *Manager) allocate(n *Network, o CreateOptions) error {
 	return m.save(n)
 }
 
-
 // parseSubnet checks --subnet/--gateway/--ip-range and fills in the gateway.
 func parseSubnet(subnet, gateway, ipRange string) (Subnet, error) {
 	ip, ipn, err := net.ParseCIDR(subnet)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -149,6 +150,23 @@ func hostPort(t *testing.T) string {
 	return addr[strings.LastIndexByte(addr, ':')+1:]
 }
 
+// hostAddr is a non-loopback IPv4 address of the host (not of a bridge), or "".
+func hostAddr() string {
+	ifs, _ := net.Interfaces()
+	for _, itf := range ifs {
+		if itf.Flags&net.FlagLoopback != 0 || itf.Flags&net.FlagUp == 0 || strings.HasPrefix(itf.Name, "engine") || strings.HasPrefix(itf.Name, "veth") {
+			continue
+		}
+		addrs, _ := itf.Addrs()
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil {
+				return ipn.IP.String()
+			}
+		}
+	}
+	return ""
+}
+
 // rootOnly runs fn as root; CNI networks need root (rootless uses slirp4netns,
 // covered by TestNetworkRootless).
 func rootOnly(t *testing.T, fn func(t *testing.T, e *testutil.Engine)) {
@@ -245,6 +263,21 @@ func TestNetworkPublish(t *testing.T) {
 		wantError(t, e, res, 125, false, port)
 		e.Run("rm", "-f", "web2")
 		e.Must(t, "rm", "-f", "web")
+
+		// Without an address the port answers on loopback and on the host's own
+		// addresses.
+		all := hostPort(t)
+		runDetached(t, e, append([]string{"--name", "any", "-p", all + ":80", img}, httpdCmd("any")...)...)
+		urls := []string{"http://127.0.0.1:" + all + "/"}
+		if ip := hostAddr(); ip != "" {
+			urls = append(urls, "http://"+net.JoinHostPort(ip, all)+"/")
+		}
+		for _, u := range urls {
+			if got := httpGet(t, u); got != "hello from any\n" {
+				t.Errorf("[%s] GET %s: %q", e.Mode(), u, got)
+			}
+		}
+		e.Must(t, "rm", "-f", "any")
 
 		// A port some host process holds.
 		l, err := net.Listen("tcp4", "127.0.0.1:0")
@@ -490,5 +523,50 @@ func TestNetworkOptions(t *testing.T) {
 		}
 		wantError(t, e, e.Run("run", "--rm", "--network", st, "--ip", "10.1.1.1", img, "true"), 125, false, "10.1.1.1")
 		wantError(t, e, e.Run("run", "--rm", "--network", "none", "-p", "80", img, "true"), 125, false, "publish")
+	})
+}
+
+// TestNetworkCLIKilled kills `run -d` with SIGKILL at different points of its
+// network setup: `network prune` then leaves no lease, netns, veth or rule of the
+// containers that did not start, and a second prune changes nothing.
+func TestNetworkCLIKilled(t *testing.T) {
+	rootOnly(t, func(t *testing.T, e *testutil.Engine) {
+		img := netSetup(t, e)
+		n := uniq("kc")
+		e.Must(t, "network", "create", n)
+		for i, delay := range []time.Duration{20, 60, 100, 150, 200, 300, 450} {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			cmd := command(ctx, e, "run", "-d", "--name", fmt.Sprintf("k%d", i), "--network", n,
+				"-p", "127.0.0.1:"+hostPort(t)+":80", img, "sleep", "300")
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(delay * time.Millisecond)
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			_ = cmd.Wait()
+			cancel()
+		}
+		e.Must(t, "network", "prune", "-f")
+		e.Must(t, "network", "prune", "-f")
+		var live []string
+		for _, c := range psJSON(t, e, "-a") {
+			if c.State == "running" {
+				live = append(live, c.ID)
+			}
+		}
+		leases, _ := filepath.Glob(filepath.Join(e.RunRoot, "engine", "net", "ipam", n, "*.*.*.*"))
+		t.Logf("[%s] %d of 7 killed runs left a running container", e.Mode(), len(live))
+		if len(leases) != len(live) {
+			t.Errorf("[%s] %d leases for %d running containers after prune: %v", e.Mode(), len(leases), len(live), leases)
+		}
+		var netns []string
+		for _, m := range storeMounts(t, e) {
+			if strings.HasSuffix(m, "/netns") {
+				netns = append(netns, m)
+			}
+		}
+		if len(netns) != len(live) {
+			t.Errorf("[%s] %d netns mounts for %d running containers after prune: %v", e.Mode(), len(netns), len(live), netns)
+		}
 	})
 }
