@@ -92,7 +92,9 @@ func (r *Runtime) applyResources(cfg *Config, o ResourceOptions) error {
 			return fmt.Errorf("rootless containers cannot set resource limits on cgroup v1 (%s): run as root or on cgroup v2 with delegation: %w", o.flagsSet(), ErrInvalidArg)
 		}
 		rc.PidsLimit = 0
-	} else if o.PidsLimit == nil {
+	} else if o.PidsLimit == nil && !r.rootless {
+		// Not by default rootless (cgroup v2): without delegation of the pids
+		// controller every start would fail.
 		rc.PidsLimit = defaultPidsLimit
 	}
 	if err := cg.check(&rc, o.MemorySwap != ""); err != nil {

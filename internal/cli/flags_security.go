@@ -25,7 +25,7 @@ func resourceFlags() []cli.Flag {
 		&cli.Uint64Flag{Name: "cpu-shares", Aliases: []string{"c"}, Usage: "CPU shares (relative weight, 2 to 262144)"},
 		&cli.StringFlag{Name: "cpuset-cpus", Usage: "CPUs the container may use (0-3, 0,1)"},
 		&cli.StringFlag{Name: "cpuset-mems", Usage: "memory nodes the container may use (0-3, 0,1)"},
-		&cli.Int64Flag{Name: "pids-limit", Usage: "process limit; 0 or -1 for none (default 2048)"},
+		&cli.Int64Flag{Name: "pids-limit", Usage: "process limit; 0 or -1 for none", DefaultText: "2048 as root"},
 		&cli.UintFlag{Name: "blkio-weight", Usage: "block I/O weight, 10 to 1000"},
 		&cli.StringSliceFlag{Name: "ulimit", Usage: "rlimit as name=soft[:hard] (nofile=1024:2048)"},
 		&cli.BoolFlag{Name: "oom-kill-disable", Usage: "disable the OOM killer (cgroup v1)"},
