@@ -9,6 +9,9 @@ import (
 	"github.com/engine-dev/engine/netcni"
 )
 
+// ErrNetworkInUse: containers use the network (podman's wording).
+var ErrNetworkInUse = errors.New("network is being used")
+
 // NetworkUsers lists the containers (any state) configured to use network.
 func (r *Runtime) NetworkUsers(network string) ([]*Container, error) {
 	all, err := r.List()
@@ -47,8 +50,8 @@ func (r *Runtime) RemoveNetwork(name string, force bool) error {
 		for _, c := range users {
 			names = append(names, c.Name)
 		}
-		return fmt.Errorf("%q has associated containers with it (%s). Use -f to forcibly delete containers: network is being used: %w",
-			n.Name, strings.Join(names, ", "), ErrInvalidArg)
+		return fmt.Errorf("%q has associated containers with it (%s). Use -f to forcibly delete containers: %w",
+			n.Name, strings.Join(names, ", "), ErrNetworkInUse)
 	}
 	for _, c := range users {
 		if err := c.RemoveWith(true, false); err != nil && !errors.Is(err, ErrNoSuchContainer) {

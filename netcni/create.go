@@ -28,6 +28,10 @@ func (m *Manager) Create(o CreateOptions) (*Network, error) {
 	if err := checkName(o.Name); err != nil {
 		return nil, err
 	}
+	switch o.Name {
+	case "bridge", "none", "host", "slirp4netns", "pasta", "private", "ns", "default":
+		return nil, fmt.Errorf("cannot create network with name %q because it conflicts with a valid network mode: %w", o.Name, ErrInvalidArg)
+	}
 	if o.Driver == "" {
 		o.Driver = "bridge"
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/sirupsen/logrus"
 	"github.com/vishvananda/netlink"
 )
 
@@ -37,8 +38,10 @@ func (m *Manager) teardownLocked(ctx context.Context, runDir string, st *State) 
 	for i := len(st.Attachments) - 1; i >= 0; i-- {
 		a := &st.Attachments[i]
 		if err := m.cniDel(ctx, st, a); err != nil {
-			errs = append(errs, err)
-			continue
+			// A DEL that cannot succeed (a macvlan parent that is gone, a plugin
+			// removed) must not make the container impossible to remove: say so and
+			// go on, as podman does; the netns removal below still frees the veth.
+			logrus.Warnf("container %s: %v", shortID(st.ContainerID), err)
 		}
 		m.unregister(a.Network, st.ContainerID)
 		m.afterLeave(a.Network, st.ContainerID)

@@ -363,6 +363,7 @@ func TestNetworkBadInput(t *testing.T) {
 			{[]string{"network", "create", "--subnet", "10.89.250.128/25", n + "x"}, []string{"10.89.250"}},
 			{[]string{"network", "create", "--subnet", "notacidr", n + "y"}, []string{"notacidr"}},
 			{[]string{"network", "create", "a/b"}, []string{"a/b"}},
+			{[]string{"network", "create", "host"}, []string{"host"}},
 			{[]string{"network", "create", n}, []string{n}},
 			{[]string{"network", "rm", "engine"}, []string{"default network"}},
 			{[]string{"network", "rm", "nosuchnet"}, []string{"nosuchnet"}},
@@ -482,6 +483,22 @@ func TestNetworkRootless(t *testing.T) {
 	e.Must(t, "rm", "-f", "rweb")
 	if p := slirpProcs(e); len(p) != 0 {
 		t.Errorf("[%s] slirp4netns left after rm: %v", e.Mode(), p)
+	}
+	// A killed monitor: the next command reconciles and stops its slirp4netns.
+	runDetached(t, e, "--name", "rk", img, "sleep", "300")
+	if len(slirpProcs(e)) != 1 {
+		t.Errorf("[%s] want one slirp4netns process while rk runs, got %v", e.Mode(), slirpProcs(e))
+	}
+	got := inspectCtr(t, e, "rk")
+	for _, p := range []int{got.State.ConmonPid, got.State.Pid} {
+		_ = syscall.Kill(p, syscall.SIGKILL)
+		waitGone(p, 5*time.Second)
+	}
+	if !eventually(10*time.Second, func() bool {
+		return e.Must(t, "inspect", "--format", "{{.State.Status}}", "rk") == "exited" && len(slirpProcs(e)) == 0
+	}) {
+		t.Errorf("[%s] after its monitor was killed: rk %s, slirp4netns %v", e.Mode(),
+			e.Must(t, "inspect", "--format", "{{.State.Status}}", "rk"), slirpProcs(e))
 	}
 	// CNI networks need root: one clear line.
 	wantError(t, e, e.Run("network", "create", "x"), 125, false, "root")
