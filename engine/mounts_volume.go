@@ -71,8 +71,11 @@ func firstUse(v *Volume, m Mount, rootfs string, u specs.User) error {
 }
 
 // copyUp copies the image's directory dest into an empty volume and gives the
-// volume that directory's mode and owner. dest is resolved inside rootfs, and the
-// tar is made chrooted into rootfs, so no symlink in the image reads the host.
+// volume that directory's mode and owner. dest is resolved inside rootfs
+// (securejoin) and the walk below it never follows a symlink; the rootfs is quiet
+// (its container is not running during Start), so nothing can swap a directory
+// for a symlink meanwhile. The volume may already be mounted (nocopy) by a running
+// container, so extraction is chrooted into it.
 func copyUp(rootfs, dest, data string) error {
 	if ents, err := os.ReadDir(data); err != nil || len(ents) > 0 {
 		return err // not empty: docker copies into empty volumes only
@@ -95,7 +98,7 @@ func copyUp(rootfs, dest, data string) error {
 	if err := os.Chmod(data, st.Mode().Perm()|st.Mode()&(fs.ModeSticky|fs.ModeSetgid|fs.ModeSetuid)); err != nil {
 		return err
 	}
-	rc, err := chrootarchive.Tar(src, &archive.TarOptions{}, rootfs)
+	rc, err := archive.TarWithOptions(src, &archive.TarOptions{})
 	if err != nil {
 		return err
 	}
