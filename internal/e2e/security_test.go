@@ -283,6 +283,7 @@ func TestSecuritySysctlAndGroups(t *testing.T) {
 			{[]string{"--sysctl", "kernel.panic=1"}, `sysctl "kernel.panic" is not allowed`},
 			{[]string{"--sysctl", "net.ipv4.ip_forward"}, "KEY=VALUE"},
 			{[]string{"--ipc", "host", "--sysctl", "kernel.shmmax=1"}, "IPC Namespace set to host"},
+			{[]string{"--network", "host", "--sysctl", "net.ipv4.ip_forward=1"}, "Network Namespace set to host"},
 			{[]string{"--group-add", "a:b"}, "invalid --group-add"},
 		} {
 			wantError(t, e, e.Run(append(append([]string{"run", "--rm"}, tc.args...), img, "true")...), 125, false, tc.want)
