@@ -97,6 +97,11 @@ func (r *Runtime) applyResources(cfg *Config, o ResourceOptions) error {
 		// controller every start would fail.
 		rc.PidsLimit = defaultPidsLimit
 	}
+	if r.rootless && cg.v2 {
+		if err := checkDelegation(&rc); err != nil {
+			return err
+		}
+	}
 	if err := cg.check(&rc, o.MemorySwap != ""); err != nil {
 		return err
 	}

@@ -107,3 +107,63 @@ func checkCpusetAvailable(what, want, have string) error {
 	}
 	return nil
 }
+
+// checkDelegation fails when a rootless container on cgroup v2 asks for a limit
+// whose controller the user's cgroup does not delegate: libcontainer creates the
+// container's cgroup next to the engine's own (under its parent), so the parent's
+// cgroup.subtree_control must list the controller.
+func checkDelegation(rc *ResourceConfig) error {
+	own, err := ownCgroupV2()
+	if err != nil {
+		return nil // nothing to check against; libcontainer reports it at start
+	}
+	parent := filepath.Join("/sys/fs/cgroup", filepath.Dir(own))
+	b, err := os.ReadFile(filepath.Join(parent, "cgroup.subtree_control"))
+	if err != nil {
+		return nil
+	}
+	if missing := missingControllers(string(b), rc); len(missing) > 0 {
+		return fmt.Errorf("rootless containers cannot set these resource limits: the cgroup v2 controllers %s are not delegated to this user (%s/cgroup.subtree_control): %w",
+			strings.Join(missing, ", "), parent, ErrInvalidArg)
+	}
+	return nil
+}
+
+// ownCgroupV2 is this process's cgroup v2 path ("0::/PATH" in /proc/self/cgroup).
+func ownCgroupV2() (string, error) {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return "", err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if p, ok := strings.CutPrefix(l, "0::"); ok {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no cgroup v2 entry in /proc/self/cgroup")
+}
+
+// missingControllers lists the controllers rc needs that subtreeControl lacks.
+func missingControllers(subtreeControl string, rc *ResourceConfig) []string {
+	have := map[string]bool{}
+	for _, c := range strings.Fields(subtreeControl) {
+		have[c] = true
+	}
+	need := []struct {
+		ctl  string
+		used bool
+	}{
+		{"memory", rc.Memory != 0 || rc.MemorySwap != 0 || rc.MemoryReservation != 0},
+		{"cpu", rc.NanoCPUs != 0 || rc.CPUShares != 0 || rc.CPUPeriod != 0 || rc.CPUQuota != 0},
+		{"cpuset", rc.CPUSetCPUs != "" || rc.CPUSetMems != ""},
+		{"pids", rc.PidsLimit != 0},
+		{"io", rc.BlkioWeight != 0 || len(rc.Throttle) > 0},
+	}
+	var missing []string
+	for _, n := range need {
+		if n.used && !have[n.ctl] {
+			missing = append(missing, n.ctl)
+		}
+	}
+	return missing
+}

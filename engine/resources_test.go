@@ -132,3 +132,16 @@ func TestCheckCpusetAvailable(t *testing.T) {
 		t.Errorf("7 of 0-1: error %v", err)
 	}
 }
+
+func TestMissingControllers(t *testing.T) {
+	rc := &ResourceConfig{Memory: 8 << 20, NanoCPUs: 1e9, PidsLimit: 10}
+	if got := missingControllers("cpu memory pids", rc); len(got) != 0 {
+		t.Errorf("all delegated: missing %v, want none", got)
+	}
+	if got := strings.Join(missingControllers("cpu io", rc), ","); got != "memory,pids" {
+		t.Errorf("cpu io delegated: missing %q, want memory,pids", got)
+	}
+	if got := missingControllers("", &ResourceConfig{}); len(got) != 0 {
+		t.Errorf("no limits: missing %v, want none", got)
+	}
+}
