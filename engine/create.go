@@ -122,7 +122,17 @@ func (r *Runtime) Create(ctx context.Context, o CreateOptions) (*Container, erro
 	if err := r.applyNet(cfg, o.Net, ic); err != nil {
 		return nil, err
 	}
-	return r.createRecord(cfg, img.TopLayer)
+	ctr, err := r.createRecord(cfg, img.TopLayer)
+	if err != nil {
+		return nil, err
+	}
+	// Named volumes exist once the container does, as with podman (`volume ls`
+	// after `create -v name:/x` shows it).
+	if err := ctr.CreateVolumes(); err != nil {
+		_ = ctr.Remove(true)
+		return nil, err
+	}
+	return ctr, nil
 }
 
 func (r *Runtime) createRecord(cfg *Config, topLayer string) (*Container, error) {

@@ -47,7 +47,7 @@ func containerCommands() []*cli.Command {
 	}}
 	exec := &cli.Command{Name: "exec", Usage: "run a command in a running container", ArgsUsage: "CONTAINER COMMAND [ARG...]", Action: execAction, Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}}, &cli.BoolFlag{Name: "tty", Aliases: []string{"t"}},
-		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}}, &cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}},
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}}, &cli.GenericFlag{Name: "env", Aliases: []string{"e"}, Value: &rawList{}},
 		&cli.StringFlag{Name: "user", Aliases: []string{"u"}}, &cli.StringFlag{Name: "workdir", Aliases: []string{"w"}},
 	}}
 	attach := &cli.Command{Name: "attach", Usage: "attach to a running container", ArgsUsage: "CONTAINER", Action: attachAction, Flags: []cli.Flag{
@@ -340,7 +340,7 @@ func execAction(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		o := engine.ExecOptions{Cmd: c.Args().Tail(), Env: c.StringSlice("env"), User: c.String("user"),
+		o := engine.ExecOptions{Cmd: c.Args().Tail(), Env: rawValues(c, "env"), User: c.String("user"),
 			WorkDir: c.String("workdir"), TTY: c.Bool("tty"), Detach: c.Bool("detach"),
 			Stdout: os.Stdout, Stderr: os.Stderr}
 		if c.Bool("interactive") {

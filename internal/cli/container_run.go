@@ -17,7 +17,8 @@ import (
 func createFlags() []cli.Flag {
 	return concatFlags([]cli.Flag{
 		&cli.StringFlag{Name: "name", Usage: "container name"},
-		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "KEY=VALUE, or KEY to copy it from this environment"},
+		// -e and --label values are kept whole, commas included, as podman does.
+		&cli.GenericFlag{Name: "env", Aliases: []string{"e"}, Value: &rawList{}, Usage: "KEY=VALUE, or KEY to copy it from this environment"},
 		&cli.StringSliceFlag{Name: "env-file", Usage: "read KEY=VALUE lines"},
 		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}},
 		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "user[:group], names resolved in the image"},
@@ -25,7 +26,7 @@ func createFlags() []cli.Flag {
 		&cli.StringFlag{Name: "hostname", Aliases: []string{"h"}},
 		&cli.StringFlag{Name: "cidfile", Usage: "write the container id to this file"},
 		&cli.BoolFlag{Name: "init", Usage: "run a minimal init as pid 1"},
-		&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}},
+		&cli.GenericFlag{Name: "label", Aliases: []string{"l"}, Value: &rawList{}},
 		&cli.StringFlag{Name: "restart", Value: "no", Usage: "no, always, on-failure[:N], unless-stopped"},
 		&cli.StringFlag{Name: "stop-signal"},
 		&cli.IntFlag{Name: "stop-timeout", Value: -1},
@@ -51,7 +52,7 @@ func concatFlags(first []cli.Flag, more ...[]cli.Flag) []cli.Flag {
 func createOptions(c *cli.Context) (engine.CreateOptions, error) {
 	o := engine.CreateOptions{
 		Image: c.Args().First(), Cmd: c.Args().Tail(), Name: c.String("name"),
-		Env: c.StringSlice("env"), EnvFiles: c.StringSlice("env-file"), WorkDir: c.String("workdir"),
+		Env: rawValues(c, "env"), EnvFiles: c.StringSlice("env-file"), WorkDir: c.String("workdir"),
 		User: c.String("user"), Hostname: c.String("hostname"), TTY: c.Bool("tty"),
 		Interactive: c.Bool("interactive"), Remove: c.Bool("rm"), Init: c.Bool("init"),
 		Restart: c.String("restart"), StopSignal: c.String("stop-signal"), LogOpts: c.StringSlice("log-opt"),
@@ -86,9 +87,9 @@ func createOptions(c *cli.Context) (engine.CreateOptions, error) {
 	if d := c.String("log-driver"); d != "json-file" && d != "k8s-file" {
 		return o, fmt.Errorf("unsupported --log-driver %q: only json-file", d)
 	}
-	if len(c.StringSlice("label")) > 0 {
+	if len(rawValues(c, "label")) > 0 {
 		o.Labels = map[string]string{}
-		for _, l := range c.StringSlice("label") {
+		for _, l := range rawValues(c, "label") {
 			k, v, _ := splitKV(l)
 			o.Labels[k] = v
 		}
