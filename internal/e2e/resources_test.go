@@ -20,18 +20,6 @@ func cgroupV2() bool {
 	return err == nil
 }
 
-// rlimitsAndOOMWired says whether the create helper passes rlimits to libcontainer
-// and cleanup records OOM kills (engine/helpers.go: processRlimits, RecordOOM).
-// Until that wiring lands the tests of --ulimit values and OOMKilled skip.
-const rlimitsAndOOMWired = false
-
-func requireWired(t *testing.T) {
-	t.Helper()
-	if !rlimitsAndOOMWired {
-		t.Skip("needs processRlimits and RecordOOM called from engine/helpers.go (issue #4 notes)")
-	}
-}
-
 // hostResources is the part of inspect's HostConfig the tests check.
 type hostResources struct {
 	Memory            int64
@@ -183,7 +171,6 @@ func TestResourceUlimits(t *testing.T) {
 		if string(got) != `[{"Name":"RLIMIT_NOFILE","Soft":1000,"Hard":2000},{"Name":"RLIMIT_NPROC","Soft":300,"Hard":400}]` {
 			t.Errorf("[%s] inspect Ulimits: %s", e.Mode(), got)
 		}
-		requireWired(t)
 		wantOut(t, e, e.Run("run", "--rm", "--ulimit", "nofile=1000:2000", "--ulimit", "nproc=300:400", img,
 			"sh", "-c", "ulimit -n; ulimit -Hn; ulimit -u"), "1000\n2000\n300\n")
 	})
@@ -195,7 +182,6 @@ func TestResourceOOMKill(t *testing.T) {
 			t.Skip("rootless on cgroup v1: no memory cgroup to be OOM-killed in")
 		}
 		img := ctrSetup(t, e)
-		requireWired(t)
 		// The shell doubles a string until the 10 MiB limit (no swap) kills it.
 		res := e.Run("run", "--name", "oom", "-m", "10m", "--memory-swap", "10m", img,
 			"sh", "-c", "x=0123456789abcdef; while true; do x=$x$x; done")
