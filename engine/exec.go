@@ -53,6 +53,12 @@ func (c *Container) ExecProcess(o ExecOptions) (int, error) {
 	sp := spec.Process
 	p := &libcontainer.Process{Args: o.Cmd, Env: append([]string{}, sp.Env...), Cwd: sp.Cwd,
 		UID: int(sp.User.UID), GID: int(sp.User.GID), Init: false}
+	for _, g := range sp.User.AdditionalGids {
+		p.AdditionalGroups = append(p.AdditionalGroups, int(g)) // --group-add, the image's groups
+	}
+	if p.Rlimits, err = processRlimits(sp.Rlimits); err != nil {
+		return 125, err
+	}
 	for _, kv := range o.Env {
 		p.Env = setEnv(p.Env, kv)
 	}
@@ -65,6 +71,7 @@ func (c *Container) ExecProcess(o ExecOptions) (int, error) {
 			return 125, err
 		}
 		p.UID, p.GID = u.Uid, u.Gid
+		p.AdditionalGroups = nil // that user's groups, not the container user's
 		for _, g := range u.Sgids {
 			p.AdditionalGroups = append(p.AdditionalGroups, g)
 		}

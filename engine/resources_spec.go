@@ -89,7 +89,8 @@ func setShmSize(mounts []specs.Mount, size int64) {
 		size = defaultShmSize
 	}
 	for i := range mounts {
-		if mounts[i].Destination != "/dev/shm" || mounts[i].Type != "tmpfs" {
+		// Only the default mount: a user's --tmpfs /dev/shm:size=... keeps its size.
+		if mounts[i].Destination != "/dev/shm" || mounts[i].Type != "tmpfs" || mounts[i].Source != "shm" {
 			continue
 		}
 		opts := mounts[i].Options[:0:0]
