@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -174,6 +175,12 @@ func rootOnly(t *testing.T, fn func(t *testing.T, e *testutil.Engine)) {
 	requireIntegration(t)
 	t.Parallel()
 	fn(t, testutil.NewEngine(t, nil))
+}
+
+// randomPrefix is "10.A.B" for a /24 that no other test (of this or a parallel
+// run, whose stores' claims would refuse it) is likely to pick.
+func randomPrefix() string {
+	return fmt.Sprintf("10.%d.%d", 150+rand.IntN(100), rand.IntN(256))
 }
 
 // uniq is a network name unique to this test run.
@@ -351,7 +358,8 @@ func TestNetworkBadInput(t *testing.T) {
 	rootOnly(t, func(t *testing.T, e *testutil.Engine) {
 		img := netSetup(t, e)
 		n := uniq("bad")
-		e.Must(t, "network", "create", "--subnet", "10.89.250.0/24", n)
+		pre := randomPrefix()
+		e.Must(t, "network", "create", "--subnet", pre+".0/24", n)
 		before := e.Must(t, "network", "ls", "--format", "{{.Name}} {{.Subnets}}")
 		cases := []struct {
 			args  []string
@@ -360,7 +368,7 @@ func TestNetworkBadInput(t *testing.T) {
 			{[]string{"run", "-d", "-p", "80:abc", img, "true"}, []string{"80:abc"}},
 			{[]string{"run", "-d", "-p", "1-3:80-81", img, "true"}, []string{"1-3:80-81"}},
 			{[]string{"run", "-d", "--network", "nosuchnet", img, "true"}, []string{"nosuchnet"}},
-			{[]string{"network", "create", "--subnet", "10.89.250.128/25", n + "x"}, []string{"10.89.250"}},
+			{[]string{"network", "create", "--subnet", pre + ".128/25", n + "x"}, []string{pre}},
 			{[]string{"network", "create", "--subnet", "notacidr", n + "y"}, []string{"notacidr"}},
 			{[]string{"network", "create", "a/b"}, []string{"a/b"}},
 			{[]string{"network", "create", "host"}, []string{"host"}},
@@ -510,8 +518,9 @@ func TestNetworkOptions(t *testing.T) {
 	rootOnly(t, func(t *testing.T, e *testutil.Engine) {
 		img := netSetup(t, e)
 		st, in := uniq("st"), uniq("in")
-		e.Must(t, "network", "create", "--subnet", "10.89.251.0/24", "--gateway", "10.89.251.1",
-			"--ip-range", "10.89.251.128/25", "--label", "team=x", st)
+		pre := randomPrefix() // "10.A.B"
+		e.Must(t, "network", "create", "--subnet", pre+".0/24", "--gateway", pre+".1",
+			"--ip-range", pre+".128/25", "--label", "team=x", st)
 		e.Must(t, "network", "create", "--internal", in)
 		if got := e.Must(t, "network", "ls", "-q", "--filter", "label=team=x"); got != st {
 			t.Errorf("[%s] network ls -q --filter label=team=x: %q, want %q", e.Mode(), got, st)
@@ -520,16 +529,16 @@ func TestNetworkOptions(t *testing.T) {
 		if err := json.Unmarshal([]byte(e.Must(t, "network", "ls", "--format", "json")), &list); err != nil || len(list) != 3 {
 			t.Errorf("[%s] network ls --format json: %v, %d networks, want 3 (with the default)", e.Mode(), err, len(list))
 		}
-		out := e.Must(t, "run", "--rm", "--network", st, "--ip", "10.89.251.200", "--mac-address", "02:42:ac:11:00:99",
+		out := e.Must(t, "run", "--rm", "--network", st, "--ip", pre+".200", "--mac-address", "02:42:ac:11:00:99",
 			img, "ip", "-o", "addr", "show", "eth0")
-		if !strings.Contains(out, "10.89.251.200/24") {
-			t.Errorf("[%s] --ip: eth0 %q, want 10.89.251.200/24", e.Mode(), out)
+		if !strings.Contains(out, pre+".200/24") {
+			t.Errorf("[%s] --ip: eth0 %q, want %s.200/24", e.Mode(), out, pre)
 		}
 		if out := e.Must(t, "run", "--rm", "--network", st, "--mac-address", "02:42:ac:11:00:99", img, "ip", "-o", "link", "show", "eth0"); !strings.Contains(out, "02:42:ac:11:00:99") {
 			t.Errorf("[%s] --mac-address: eth0 %q", e.Mode(), out)
 		}
-		if out := e.Must(t, "run", "--rm", "--network", st, img, "ip", "-o", "-4", "addr", "show", "eth0"); !regexp.MustCompile(`10\.89\.251\.(1[3-9][0-9]|2[0-9][0-9])/24`).MatchString(out) {
-			t.Errorf("[%s] --ip-range 10.89.251.128/25: eth0 %q", e.Mode(), out)
+		if out := e.Must(t, "run", "--rm", "--network", st, img, "ip", "-o", "-4", "addr", "show", "eth0"); !regexp.MustCompile(regexp.QuoteMeta(pre) + `\.(1[3-9][0-9]|2[0-9][0-9])/24`).MatchString(out) {
+			t.Errorf("[%s] --ip-range %s.128/25: eth0 %q", e.Mode(), pre, out)
 		}
 		out = e.Must(t, "run", "--rm", "--network", st, "--network", in, img, "sh", "-c", "ip -o -4 addr; ip route")
 		if !strings.Contains(out, "eth0") || !strings.Contains(out, "eth1") {
