@@ -66,7 +66,7 @@ func Run(args []string) int {
 		}
 	}
 	app := newApp(out, os.Stderr)
-	err := app.Run(args)
+	err := app.Run(normalizeArgs(app, args))
 	if ferr := out.Flush(); err == nil && ferr != nil {
 		err = fmt.Errorf("writing output: %w", ferr)
 	}
