@@ -94,7 +94,11 @@ func TestSpecResources(t *testing.T) {
 	c := &Container{Config: &Config{Resources: rc}, r: &Runtime{}}
 	spec := &specs.Spec{
 		Process: &specs.Process{Rlimits: []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 99, Hard: 99}}},
-		Mounts:  []specs.Mount{{Destination: "/dev/shm", Type: "tmpfs", Options: []string{"nosuid", "size=65536k"}}},
+		Mounts: []specs.Mount{
+			{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "size=65536k"}},
+			// a user's --tmpfs /dev/shm:size=1k (replacing the default) keeps its size
+			{Destination: "/dev/shm", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=1k"}},
+		},
 		Linux:   &specs.Linux{},
 	}
 	if err := c.specResources(spec); err != nil {
@@ -106,6 +110,9 @@ func TestSpecResources(t *testing.T) {
 	}
 	if got := strings.Join(spec.Mounts[0].Options, ","); got != "nosuid,size=1048576" {
 		t.Errorf("/dev/shm options = %s, want nosuid,size=1048576", got)
+	}
+	if got := strings.Join(spec.Mounts[1].Options, ","); got != "size=1k" {
+		t.Errorf("user /dev/shm tmpfs options = %s, want size=1k", got)
 	}
 	res := spec.Linux.Resources
 	if res == nil || res.Memory == nil || *res.Memory.Limit != 10<<20 || *res.Memory.Swap != -1 {
