@@ -99,7 +99,7 @@ func TestSpecResources(t *testing.T) {
 			// a user's --tmpfs /dev/shm:size=1k (replacing the default) keeps its size
 			{Destination: "/dev/shm", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=1k"}},
 		},
-		Linux:   &specs.Linux{},
+		Linux: &specs.Linux{},
 	}
 	if err := c.specResources(spec); err != nil {
 		t.Fatal(err)
