@@ -133,15 +133,21 @@ func inspectAs(c *cli.Context, kind string) error {
 			}
 			out = append(out, d)
 		}
-		if f := c.String("format"); f != "" && f != "json" {
-			if err := format.Inspect(c.App.Writer, f, out); err != nil {
-				return err
-			}
-		} else if len(out) > 0 || len(errs) == 0 {
-			if err := format.JSON(c.App.Writer, nonNilSlice(out)); err != nil {
-				return err
-			}
-		}
-		return errors.Join(errs...)
+		return printInspect(c, out, errs)
 	})
+}
+
+// printInspect prints inspect records (a JSON array, or --format per record), then
+// reports the names that were not found, as podman: what was found is printed.
+func printInspect(c *cli.Context, out []any, errs []error) error {
+	if f := c.String("format"); f != "" && f != "json" {
+		if err := format.Inspect(c.App.Writer, f, out); err != nil {
+			return err
+		}
+	} else if len(out) > 0 || len(errs) == 0 {
+		if err := format.JSON(c.App.Writer, nonNilSlice(out)); err != nil {
+			return err
+		}
+	}
+	return errors.Join(errs...)
 }

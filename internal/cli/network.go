@@ -192,16 +192,7 @@ func networkInspectAction(c *cli.Context) error {
 			}
 			out = append(out, n)
 		}
-		if f := c.String("format"); f != "" && f != "json" {
-			if err := format.Inspect(c.App.Writer, f, out); err != nil {
-				return err
-			}
-		} else if len(out) > 0 || len(errs) == 0 {
-			if err := format.JSON(c.App.Writer, nonNilSlice(out)); err != nil {
-				return err
-			}
-		}
-		return errors.Join(errs...)
+		return printInspect(c, out, errs)
 	})
 }
 
