@@ -74,7 +74,14 @@ func netLeakCheck(t *testing.T, e *testutil.Engine) {
 	t.Helper()
 	bridges, subnets := storeBridges(t, e)
 	for _, br := range bridges {
-		if out, err := exec.Command("ip", "-o", "link", "show", "master", br).CombinedOutput(); err == nil && strings.TrimSpace(string(out)) != "" {
+		// The kernel destroys a netns's veths in the background: give it a moment.
+		var out []byte
+		eventually(3*time.Second, func() bool {
+			out, _ = exec.Command("ip", "-o", "link", "show", "master", br).CombinedOutput()
+			_, err := net.InterfaceByName(br)
+			return err != nil
+		})
+		if strings.TrimSpace(string(out)) != "" && !strings.Contains(string(out), "does not exist") {
 			t.Errorf("[%s] interfaces left on bridge %s:\n%s", e.Mode(), br, out)
 		}
 		if _, err := net.InterfaceByName(br); err == nil {
