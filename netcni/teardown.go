@@ -35,6 +35,9 @@ func (m *Manager) Teardown(ctx context.Context, runDir string) error {
 func (m *Manager) teardownLocked(ctx context.Context, runDir string, st *State) error {
 	var errs []error
 	stopSlirp(st)
+	// DEL before the netns goes: the bridge plugin finds the addresses whose
+	// masquerade rules it removes on the container's interface, and with no netns it
+	// only releases the lease (the rules would leak).
 	for i := len(st.Attachments) - 1; i >= 0; i-- {
 		a := &st.Attachments[i]
 		if err := m.cniDel(ctx, st, a); err != nil {
