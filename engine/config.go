@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	jsoniter "github.com/json-iterator/go"
 )
 
 // Config is what `create` was asked for, kept as the containers/storage container's
@@ -55,9 +57,14 @@ func (c *Config) marshal() (string, error) {
 	return string(b), nil
 }
 
+// fastJSON decodes what is read for every container on every `ps` (the store's
+// records, each container's config) about twice as fast as encoding/json; it is
+// what containers/storage uses for the same files.
+var fastJSON = jsoniter.ConfigCompatibleWithStandardLibrary
+
 func parseConfig(id, metadata string) (*Config, error) {
 	var c Config
-	if err := json.Unmarshal([]byte(metadata), &c); err != nil {
+	if err := fastJSON.UnmarshalFromString(metadata, &c); err != nil {
 		return nil, fmt.Errorf("container %s: reading config: %w", shortID(id), err)
 	}
 	c.ID = id

@@ -1,13 +1,13 @@
 package storage
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
+	jsoniter "github.com/json-iterator/go"
 	cstorage "go.podman.io/storage"
 )
 
@@ -74,7 +74,7 @@ func ReadContainerRecords(p Paths) (recs []ContainerRecord, driver string, ok bo
 			return nil, "", false, fmt.Errorf("reading container records: %w", err)
 		}
 		var part []ContainerRecord
-		if err := json.Unmarshal(data, &part); err != nil {
+		if err := jsoniter.ConfigCompatibleWithStandardLibrary.Unmarshal(data, &part); err != nil {
 			return nil, "", false, fmt.Errorf("reading container records %s: %w", f, err)
 		}
 		recs = append(recs, part...)
