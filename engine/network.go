@@ -236,7 +236,16 @@ func (c *Container) specNet(spec *specs.Spec, runDir, hostname string) error {
 		_ = c.teardownNet()
 		return err
 	}
-	spec.Mounts = append(spec.Mounts, etc...)
+	// A user's own mount of one of these files (-v myhosts:/etc/hosts) wins.
+	taken := map[string]bool{}
+	for _, m := range spec.Mounts {
+		taken[m.Destination] = true
+	}
+	for _, m := range etc {
+		if !taken[m.Destination] {
+			spec.Mounts = append(spec.Mounts, m)
+		}
+	}
 	return nil
 }
 

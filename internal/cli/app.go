@@ -125,7 +125,19 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	app.Commands = append(app.Commands, networkCommands()...)
 	app.Commands = append(app.Commands, systemCommands()...)
 	app.Commands = append(app.Commands, hiddenCommands()...)
+	hideHelpCommands(app.Commands)
 	return app
+}
+
+// hideHelpCommands drops the "help"/"h" subcommand urfave gives every command:
+// `engine rm h` removes a container named h (help is --help).
+func hideHelpCommands(cmds []*cli.Command) {
+	for _, c := range cmds {
+		if len(c.Subcommands) == 0 {
+			c.HideHelpCommand = true
+		}
+		hideHelpCommands(c.Subcommands)
+	}
 }
 
 // openStore opens the store selected by the global flags.
