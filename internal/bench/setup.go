@@ -66,9 +66,8 @@ func newEngineTool(bin, dir string, cred *syscall.Credential, userName string) (
 		Name: "engine", Mode: mode, Bin: bin, Cred: cred, Dir: dir,
 		Global: []string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "runroot"),
 			"--storage-driver", storageDriver},
-		Env:      baseEnv(dir, userName),
-		ForceRm:  []string{"rm", "-f"},
-		NoBridge: true,
+		Env:     baseEnv(dir, userName),
+		ForceRm: []string{"rm", "-f"},
 	}, nil
 }
 

@@ -26,8 +26,6 @@ type Tool struct {
 	// ForceRm removes running containers at once: podman's rm -f would wait out
 	// the stop timeout (10s) for a sleep that ignores SIGTERM as pid 1.
 	ForceRm []string
-	// NoBridge: the tool's default network is none (engine has no bridge yet).
-	NoBridge bool
 }
 
 // command returns the command for args, in its own process group so that a

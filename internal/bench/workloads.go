@@ -31,8 +31,8 @@ type metric struct {
 // ms converts a duration to milliseconds.
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// noBridge notes the rows whose default network differs between the tools.
-const noBridge = "engine: no bridge yet (its default network is none)"
+// defaultNet notes what the default network is on the default-network rows.
+const defaultNet = "each tool's default bridge (engine: CNI plugins; podman: its CNI/netavark setup)"
 
 // measureAll measures every group of rows in turn and returns the report.
 func (b *Bench) measureAll(ctx context.Context) *Report {
@@ -89,7 +89,7 @@ func (b *Bench) containerRows(ctx context.Context) []Row {
 		metric{name: "run --rm --network none busybox true", unit: "ms", target: target(0.25),
 			warmup: c.Warmup, runs: c.Runs, sample: timeCmd("run", "--rm", "--network", "none", bb, "true")},
 		metric{name: "run --rm busybox true (default network)", unit: "ms", target: target(0.25),
-			warmup: c.Warmup, runs: c.Runs, sample: timeCmd("run", "--rm", bb, "true"), note: noBridge},
+			warmup: c.Warmup, runs: c.Runs, sample: timeCmd("run", "--rm", bb, "true"), note: defaultNet},
 		metric{name: "run -d busybox sleep 1000", unit: "ms", target: target(0.33),
 			warmup: c.Warmup, runs: c.Runs, sample: b.runDetachedSample},
 		metric{name: "stop -t 0", unit: "ms", target: target(0.25),
@@ -98,7 +98,7 @@ func (b *Bench) containerRows(ctx context.Context) []Row {
 			warmup: c.Warmup, runs: c.Runs, sample: b.rmExitedSample},
 		metric{name: fmt.Sprintf("%d parallel run --rm --network none busybox true (wall)", c.Parallel),
 			unit: "ms", target: target(0.25), runs: c.ParallelRuns, sample: b.parallelSample(c.Parallel),
-			note: "--network none for both: engine has no bridge yet"})
+			note: "--network none for both"})
 }
 
 // featureRows: -p and build, which engine may not offer yet.
@@ -121,7 +121,7 @@ func (b *Bench) rootlessRows(ctx context.Context) []Row {
 		{name: "rootless: run --rm --network none busybox true", unit: "ms", target: target(0.25),
 			warmup: c.Warmup, runs: c.Runs, sample: timeCmd("run", "--rm", "--network", "none", bb, "true")},
 		{name: "rootless: run --rm busybox true (default network)", unit: "ms", target: target(0.25),
-			warmup: c.Warmup, runs: c.Runs, sample: timeCmd("run", "--rm", bb, "true"), note: noBridge + "; podman: slirp4netns"},
+			warmup: c.Warmup, runs: c.Runs, sample: timeCmd("run", "--rm", bb, "true"), note: "slirp4netns for both"},
 		{name: "rootless: run -d busybox sleep 1000", unit: "ms", target: target(0.33),
 			warmup: c.Warmup, runs: c.Runs, sample: b.runDetachedSample},
 	} {
