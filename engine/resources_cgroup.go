@@ -30,11 +30,6 @@ func v1File(subsystem, file string) string {
 	return filepath.Join(mnt, file)
 }
 
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
 // check drops what the kernel cannot enforce, with podman's warnings, and checks
 // the cpusets against the CPUs and memory nodes there are.
 func (h cgroupHost) check(rc *ResourceConfig, swapAsked bool) error {
@@ -45,7 +40,7 @@ func (h cgroupHost) check(rc *ResourceConfig, swapAsked bool) error {
 		warnDiscard("Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.")
 		rc.BlkioWeight = 0
 	}
-	if rc.MemorySwap != 0 && !h.v2 && !exists(v1File("memory", "memory.memsw.limit_in_bytes")) {
+	if rc.MemorySwap != 0 && !h.v2 && !fileExists(v1File("memory", "memory.memsw.limit_in_bytes")) {
 		if swapAsked {
 			warnDiscard("Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.")
 		}
@@ -70,7 +65,7 @@ func (h cgroupHost) blkioWeight() bool {
 		b, _ := os.ReadFile("/sys/fs/cgroup/cgroup.controllers")
 		return strings.Contains(" "+string(b)+" ", " io ")
 	}
-	return exists(v1File("blkio", "blkio.weight")) || exists(v1File("blkio", "blkio.bfq.weight"))
+	return fileExists(v1File("blkio", "blkio.weight")) || fileExists(v1File("blkio", "blkio.bfq.weight"))
 }
 
 // available reads the CPUs ("cpus") or memory nodes ("mems") containers may use.

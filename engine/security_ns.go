@@ -158,7 +158,7 @@ func (c *Container) specIPCMounts(spec *specs.Spec) error {
 		case m.Destination == "/dev/mqueue" && c.r.rootless:
 			// A new mqueue mount needs privilege over the host's IPC namespace:
 			// bind the host's, if it has one.
-			if !exists("/dev/mqueue") {
+			if !fileExists("/dev/mqueue") {
 				continue
 			}
 			m = specs.Mount{Destination: "/dev/mqueue", Type: "bind", Source: "/dev/mqueue", Options: []string{"rbind", "nosuid", "noexec", "nodev"}}

@@ -1,14 +1,12 @@
 package engine
 
 import (
-	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -152,25 +150,17 @@ func (c *Container) launchMonitor(run string) error {
 	pw.Close()
 	// The monitor is reaped by init once this process exits; never wait for it here.
 	go func() { _ = cmd.Wait() }()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil && line == "" {
-		return fmt.Errorf("container %s: monitor exited without a report", c.Name)
+	if _, err := early.ReadSyncLine(pr); err != nil {
+		var ce *early.CreateError
+		if errors.As(err, &ce) {
+			if ce.NoReport {
+				ce.Msg = fmt.Sprintf("container %s: monitor exited without a report", c.Name)
+			}
+			return &ExitError{Code: ce.Code, Msg: ce.Msg}
+		}
+		return err
 	}
-	return parseSyncLine(strings.TrimSpace(line))
-}
-
-// parseSyncLine reads "ok PID" or "err CODE MESSAGE".
-func parseSyncLine(line string) error {
-	if strings.HasPrefix(line, "ok") {
-		return nil
-	}
-	rest := strings.TrimPrefix(line, "err ")
-	codeStr, msg, _ := strings.Cut(rest, " ")
-	code, err := strconv.Atoi(codeStr)
-	if err != nil {
-		return &ExitError{Code: 125, Msg: line}
-	}
-	return &ExitError{Code: code, Msg: msg}
+	return nil
 }
 
 // waitFor polls cond every step until it holds or timeout passes.

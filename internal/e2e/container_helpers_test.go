@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -97,7 +96,7 @@ func storeMounts(t *testing.T, e *testutil.Engine) []string {
 		t.Errorf("reading mount table: %v", err)
 	}
 	if pid := pausePid(e); pid > 0 {
-		ns, err := mountsIn(fmt.Sprintf("/proc/%d/mountinfo", pid), e.Root, e.RunRoot)
+		ns, err := testutil.MountsIn(fmt.Sprintf("/proc/%d/mountinfo", pid), e.Root, e.RunRoot)
 		if err == nil {
 			for _, x := range ns {
 				m = append(m, x+" (in the pause process's mount namespace)")
@@ -121,33 +120,6 @@ func pausePid(e *testutil.Engine) int {
 		return 0
 	}
 	return pid
-}
-
-// mountsIn lists the mount points of a mountinfo file at or below dirs.
-func mountsIn(path string, dirs ...string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 {
-			continue
-		}
-		mp := strings.ReplaceAll(fields[4], `\040`, " ")
-		for _, d := range dirs {
-			d = filepath.Clean(d)
-			if mp == d || strings.HasPrefix(mp, d+"/") {
-				out = append(out, mp)
-				break
-			}
-		}
-	}
-	return out, sc.Err()
 }
 
 // monitorsOf lists the live monitor processes whose working directory (the

@@ -242,6 +242,9 @@ func (c *MonitorConfig) encode() ([]byte, error) {
 type CreateError struct {
 	Code int // exit code for the CLI: 125 engine, 126 cannot invoke, 127 not found
 	Msg  string
+	// NoReport: the pipe closed without a line (the monitor died before reporting;
+	// it wrote why to its stderr).
+	NoReport bool
 }
 
 func (e *CreateError) Error() string { return e.Msg }
@@ -268,7 +271,7 @@ func ParseSyncLine(line string) (int, error) {
 		return 0, &CreateError{Code: code, Msg: msg}
 	}
 	if line == "" {
-		return 0, &CreateError{Code: 125, Msg: "monitor exited before reporting"}
+		return 0, &CreateError{Code: 125, Msg: "monitor exited before reporting", NoReport: true}
 	}
 	return 0, &CreateError{Code: 125, Msg: fmt.Sprintf("monitor: bad sync line %q", line)}
 }

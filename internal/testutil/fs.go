@@ -39,7 +39,13 @@ func SharedDir(t testing.TB) string {
 // MountsUnder lists the mount points in this process's mount table (the host's, for
 // a test run as root) at or below any of dirs, deepest first.
 func MountsUnder(dirs ...string) ([]string, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	return MountsIn("/proc/self/mountinfo", dirs...)
+}
+
+// MountsIn is MountsUnder for another mountinfo file (another process's mount
+// namespace: /proc/PID/mountinfo).
+func MountsIn(path string, dirs ...string) ([]string, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
