@@ -151,7 +151,12 @@ func (r *Runtime) createRecord(cfg *Config, topLayer string) (*Container, error)
 	// name exactly one wins.
 	// --rm containers are volatile, as podman makes them: their records and
 	// layers are written without fsync, their overlay upper too.
-	sc, err := r.store.CreateContainer("", []string{name}, cfg.ImageID, "", meta, &cstorage.ContainerOptions{Volatile: cfg.Remove})
+	idOpts, err := r.storageIDOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := r.store.CreateContainer("", []string{name}, cfg.ImageID, "", meta,
+		&cstorage.ContainerOptions{Volatile: cfg.Remove, IDMappingOptions: idOpts})
 	if err != nil {
 		if errors.Is(err, cstorage.ErrDuplicateName) {
 			return nil, fmt.Errorf("the container name %q is already in use: %w", name, ErrNameInUse)
@@ -159,13 +164,22 @@ func (r *Runtime) createRecord(cfg *Config, topLayer string) (*Container, error)
 		return nil, fmt.Errorf("creating container %s: %w", name, err)
 	}
 	cfg.ID = sc.ID
+	ctr := &Container{ID: sc.ID, Name: name, Config: cfg, Layer: sc.LayerID, r: r}
+	if len(sc.UIDMap) > 0 {
+		// The mappings are known once containers/storage picked them (auto).
+		cfg.Security.UIDMap, cfg.Security.GIDMap = specIDMappings(sc.UIDMap), specIDMappings(sc.GIDMap)
+		if err := ctr.saveConfig(); err != nil {
+			_ = r.store.DeleteContainer(sc.ID)
+			return nil, err
+		}
+	}
 	// The container's directory holds its lock; made here once, so that a
 	// command that finds it missing knows the container was removed.
 	if _, err := r.store.ContainerDirectory(sc.ID); err != nil {
 		_ = r.store.DeleteContainer(sc.ID)
 		return nil, fmt.Errorf("creating container %s: %w", name, err)
 	}
-	return &Container{ID: sc.ID, Name: name, Config: cfg, Layer: sc.LayerID, r: r}, nil
+	return ctr, nil
 }
 
 // imageFor finds or pulls the image, following --pull.

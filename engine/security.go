@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 	"os"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // SecurityOptions are the isolation flags of create/run: capabilities, seccomp,
@@ -23,22 +25,26 @@ type SecurityOptions struct {
 
 // SecurityConfig is what Create kept of SecurityOptions.
 type SecurityConfig struct {
-	Privileged      bool              `json:"privileged,omitempty"`
-	CapAdd          []string          `json:"capAdd,omitempty"`  // normalised: CAP_X or ALL
-	CapDrop         []string          `json:"capDrop,omitempty"` // normalised
-	NoNewPrivileges bool              `json:"noNewPrivileges,omitempty"`
-	Seccomp         string            `json:"seccomp,omitempty"`        // "": default, "unconfined", or a profile path
-	SeccompProfile  string            `json:"seccompProfile,omitempty"` // the profile's JSON, read at create
-	Mask            []string          `json:"mask,omitempty"`
-	Unmask          []string          `json:"unmask,omitempty"`
-	SecurityOpt     []string          `json:"securityOpt,omitempty"` // as given, for inspect
-	Devices         []DeviceMapping   `json:"devices,omitempty"`
-	PID             NamespaceMode     `json:"pid,omitempty"`
-	IPC             NamespaceMode     `json:"ipc,omitempty"`
-	UTS             NamespaceMode     `json:"uts,omitempty"`
-	UserNS          string            `json:"userns,omitempty"`
-	GroupAdd        []string          `json:"groupAdd,omitempty"`
-	Sysctls         map[string]string `json:"sysctls,omitempty"`
+	Privileged      bool            `json:"privileged,omitempty"`
+	CapAdd          []string        `json:"capAdd,omitempty"`  // normalised: CAP_X or ALL
+	CapDrop         []string        `json:"capDrop,omitempty"` // normalised
+	NoNewPrivileges bool            `json:"noNewPrivileges,omitempty"`
+	Seccomp         string          `json:"seccomp,omitempty"`        // "": default, "unconfined", or a profile path
+	SeccompProfile  string          `json:"seccompProfile,omitempty"` // the profile's JSON, read at create
+	Mask            []string        `json:"mask,omitempty"`
+	Unmask          []string        `json:"unmask,omitempty"`
+	SecurityOpt     []string        `json:"securityOpt,omitempty"` // as given, for inspect
+	Devices         []DeviceMapping `json:"devices,omitempty"`
+	PID             NamespaceMode   `json:"pid,omitempty"`
+	IPC             NamespaceMode   `json:"ipc,omitempty"`
+	UTS             NamespaceMode   `json:"uts,omitempty"`
+	UserNS          string          `json:"userns,omitempty"`
+	// UIDMap and GIDMap are the container's user namespace (--userns keep-id|auto),
+	// as containers/storage made its layer.
+	UIDMap   []specs.LinuxIDMapping `json:"uidMap,omitempty"`
+	GIDMap   []specs.LinuxIDMapping `json:"gidMap,omitempty"`
+	GroupAdd []string               `json:"groupAdd,omitempty"`
+	Sysctls  map[string]string      `json:"sysctls,omitempty"`
 }
 
 // applySecurity validates o and records it in cfg.

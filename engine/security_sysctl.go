@@ -27,29 +27,3 @@ func parseSysctls(in []string, ipc NamespaceMode) (map[string]string, error) {
 	}
 	return m, nil
 }
-
-// validUserNS checks --userns: host (the default), keep-id and auto are known;
-// only host is implemented for now (see checkUserNS).
-func validUserNS(s string) error {
-	mode, _, _ := strings.Cut(s, ":")
-	switch mode {
-	case "", "host", "keep-id", "auto":
-		return nil
-	}
-	return fmt.Errorf("invalid --userns %q (want host, keep-id or auto): %w", s, ErrInvalidArg)
-}
-
-// checkUserNS refuses the user-namespace modes this engine does not implement
-// yet, rather than running the container in a different one than asked for.
-func (r *Runtime) checkUserNS(s string) error {
-	mode, _, _ := strings.Cut(s, ":")
-	switch mode {
-	case "", "host":
-		return nil
-	case "keep-id":
-		if !r.rootless {
-			return fmt.Errorf("keep-id is only supported in rootless mode: %w", ErrInvalidArg)
-		}
-	}
-	return fmt.Errorf("--userns=%s is not supported yet: %w", s, ErrInvalidArg)
-}

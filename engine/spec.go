@@ -60,6 +60,9 @@ func (c *Container) buildSpec(rootfs, runDir string) (*specs.Spec, error) {
 	if err := c.specNet(spec, runDir, hostname); err != nil {
 		return nil, err
 	}
+	if err := c.specUserNS(spec, rootfs, runDir); err != nil {
+		return nil, err
+	}
 	if cfg.Init {
 		initBin, err := c.r.initBinary()
 		if err != nil {

@@ -39,6 +39,7 @@ func containerCommands() []*cli.Command {
 	rm := &cli.Command{Name: "rm", Usage: "remove containers", ArgsUsage: "CONTAINER...", Action: rmAction, Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "force", Aliases: []string{"f"}}, &cli.BoolFlag{Name: "all", Aliases: []string{"a"}},
 		&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}},
+		&cli.UintFlag{Name: "time", Aliases: []string{"t"}, Usage: "with -f, seconds to wait for a running container to stop before it is killed (default: kill at once)"},
 	}}
 	wait := &cli.Command{Name: "wait", Usage: "wait for containers to exit and print their codes", ArgsUsage: "CONTAINER...", Action: waitAction}
 	logs := &cli.Command{Name: "logs", Usage: "print a container's output", ArgsUsage: "CONTAINER", Action: logsAction, Flags: []cli.Flag{
@@ -211,6 +212,15 @@ func killAction(c *cli.Context) error {
 
 func rmAction(c *cli.Context) error {
 	force := c.Bool("force")
+	remove := func(ctr *engine.Container) error {
+		if force && c.IsSet("time") && c.Uint("time") > 0 {
+			t := c.Uint("time")
+			if err := ctr.Stop(&t); err != nil && !errors.Is(err, engine.ErrCtrStateInvalid) {
+				return err
+			}
+		}
+		return ctr.RemoveWith(force, c.Bool("volumes"))
+	}
 	if c.Bool("all") {
 		return withRuntime(c, func(r *engine.Runtime) error {
 			ctrs, err := r.List()
@@ -219,7 +229,7 @@ func rmAction(c *cli.Context) error {
 			}
 			var errs []error
 			for _, ctr := range ctrs {
-				if err := ctr.RemoveWith(force, c.Bool("volumes")); err != nil {
+				if err := remove(ctr); err != nil {
 					errs = append(errs, err)
 					continue
 				}
@@ -236,7 +246,7 @@ func rmAction(c *cli.Context) error {
 		for _, name := range c.Args().Slice() {
 			ctr, err := r.Lookup(name)
 			if err == nil {
-				err = ctr.RemoveWith(force, c.Bool("volumes"))
+				err = remove(ctr)
 			}
 			switch {
 			case err == nil:

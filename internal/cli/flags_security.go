@@ -77,7 +77,7 @@ func securityFlags() []cli.Flag {
 		&cli.StringFlag{Name: "pid", Usage: "PID namespace: private, host or container:NAME"},
 		&cli.StringFlag{Name: "ipc", Usage: "IPC namespace: private, shareable, host or container:NAME"},
 		&cli.StringFlag{Name: "uts", Usage: "UTS namespace: private, host or container:NAME"},
-		&cli.StringFlag{Name: "userns", Usage: "user namespace: host (keep-id and auto: not yet)"},
+		&cli.StringFlag{Name: "userns", Usage: "user namespace: host, keep-id[:uid=,gid=] (rootless) or auto[:size=]"},
 		&cli.StringSliceFlag{Name: "group-add", Usage: "additional groups (name or number)"},
 		&cli.StringSliceFlag{Name: "sysctl", Usage: "namespaced sysctl: KEY=VALUE"},
 	}

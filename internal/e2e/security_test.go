@@ -258,7 +258,6 @@ func TestSecurityNamespaces(t *testing.T) {
 			{[]string{"--ipc", "container:nonexistent"}, "no such container"},
 			{[]string{"--pid", "foo"}, "unrecognized namespace mode foo"},
 			{[]string{"--uts", "host", "--hostname", "x"}, "cannot set hostname"},
-			{[]string{"--userns", "auto"}, "not supported"},
 			{[]string{"--userns", "bogus"}, "invalid --userns"},
 		} {
 			wantError(t, e, e.Run(append(append([]string{"run", "--rm"}, tc.args...), img, "true")...), 125, false, tc.want)

@@ -38,6 +38,7 @@ type UserInfo struct {
 
 var testUser struct {
 	once sync.Once
+	mu   sync.Mutex // guards appends to /etc/subuid and /etc/subgid
 	info *UserInfo
 	err  error
 }
@@ -134,6 +135,27 @@ func setupUser() (*UserInfo, error) {
 // ensureSubIDs returns name's first range in file, appending testUserRange when
 // there is none.
 func ensureSubIDs(file, name string) (IDRange, error) {
+	return ensureSubIDRange(file, name, testUserRange)
+}
+
+// AutoUserNSRange is what EnsureAutoUserNS gives the user "containers", from which
+// root's --userns=auto picks ranges (podman's documented default range).
+const AutoUserNSRange = "2147483647:2147483648"
+
+// EnsureAutoUserNS gives the user "containers" subordinate ids, as an administrator
+// does for root's --userns=auto, unless it has some.
+func EnsureAutoUserNS(t testing.TB) {
+	t.Helper()
+	testUser.mu.Lock()
+	defer testUser.mu.Unlock()
+	for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
+		if _, err := ensureSubIDRange(f, "containers", AutoUserNSRange); err != nil {
+			t.Fatalf("subordinate ids for containers in %s: %v", f, err)
+		}
+	}
+}
+
+func ensureSubIDRange(file, name, idRange string) (IDRange, error) {
 	r, ok, err := readSubIDs(file, name)
 	if err != nil || ok {
 		return r, err
@@ -142,7 +164,7 @@ func ensureSubIDs(file, name string) (IDRange, error) {
 	if err != nil {
 		return IDRange{}, err
 	}
-	if _, err := fmt.Fprintf(f, "%s:%s\n", name, testUserRange); err != nil {
+	if _, err := fmt.Fprintf(f, "%s:%s\n", name, idRange); err != nil {
 		f.Close()
 		return IDRange{}, err
 	}
