@@ -124,6 +124,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	app.Commands = append(app.Commands, volumeCommands()...)
 	app.Commands = append(app.Commands, networkCommands()...)
 	app.Commands = append(app.Commands, systemCommands()...)
+	builds := buildCommands()
+	app.Commands = append(app.Commands, builds...)
+	addToGroup(app.Commands, "container", builds[0]) // container commit
 	app.Commands = append(app.Commands, hiddenCommands()...)
 	hideHelpCommands(app.Commands)
 	return app
