@@ -214,6 +214,9 @@ func (c *Container) cleanupLocked(st State) error {
 	if err := c.teardownNet(); err != nil {
 		return fmt.Errorf("network teardown of %s: %w", c.Name, err)
 	}
+	if err := unmountShm(run); err != nil {
+		return err
+	}
 	// Unmount rewrites the layer store's mounts file even when there is nothing
 	// to unmount: ask first (rm -a of many never-started containers).
 	if n, err := c.r.store.Mounted(c.Layer); err != nil || n > 0 {

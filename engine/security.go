@@ -37,6 +37,7 @@ type SecurityConfig struct {
 	Devices         []DeviceMapping `json:"devices,omitempty"`
 	PID             NamespaceMode   `json:"pid,omitempty"`
 	IPC             NamespaceMode   `json:"ipc,omitempty"`
+	PrivateIPC      bool            `json:"privateIpc,omitempty"` // --ipc private: its /dev/shm is not shareable
 	UTS             NamespaceMode   `json:"uts,omitempty"`
 	UserNS          string          `json:"userns,omitempty"`
 	// UIDMap and GIDMap are the container's user namespace (--userns keep-id|auto),
@@ -129,6 +130,7 @@ func (o SecurityOptions) Parse() (SecurityConfig, error) {
 	if sc.IPC, err = parseNamespaceMode("ipc", o.IPC); err != nil {
 		return sc, err
 	}
+	sc.PrivateIPC = o.IPC == "private"
 	if sc.UTS, err = parseNamespaceMode("uts", o.UTS); err != nil {
 		return sc, err
 	}

@@ -43,6 +43,9 @@ func (c *Container) inspectSecurity(d *InspectData) {
 		h.Devices = append(h.Devices, InspectDevice{PathOnHost: dev.Host, PathInContainer: dev.Container, CgroupPermissions: dev.Perms})
 	}
 	h.PidMode, h.IpcMode, h.UTSMode = nsModeString(sc.PID, "private"), nsModeString(sc.IPC, "shareable"), nsModeString(sc.UTS, "private")
+	if sc.PrivateIPC {
+		h.IpcMode = "private"
+	}
 	h.UsernsMode, h.CgroupMode, h.Sysctls = sc.UserNS, "host", sc.Sysctls
 	if detectCgroups(false).v2 {
 		h.CgroupMode = "private"

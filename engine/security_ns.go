@@ -142,10 +142,7 @@ func setNamespacePath(l *specs.Linux, t specs.LinuxNamespaceType, path string) {
 }
 
 // specIPCMounts gives a container in the host's IPC namespace the host's /dev/shm.
-// A container that joins another's IPC namespace shares its System V IPC and
-// message queues but keeps a /dev/shm of its own: the other's is a tmpfs in that
-// container's mount namespace, which the kernel does not let a bind mount reach
-// (podman keeps every /dev/shm on the host to share it; not done here yet).
+// A container that joins another's IPC namespace gets its /dev/shm from specShm.
 func (c *Container) specIPCMounts(spec *specs.Spec) error {
 	if !c.Config.Security.IPC.Host() {
 		return nil

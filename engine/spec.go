@@ -57,6 +57,9 @@ func (c *Container) buildSpec(rootfs, runDir string) (*specs.Spec, error) {
 	if err := c.specSecurity(spec, rootfs); err != nil {
 		return nil, err
 	}
+	if err := c.specShm(spec, runDir); err != nil {
+		return nil, err
+	}
 	if err := c.specNet(spec, runDir, hostname); err != nil {
 		return nil, err
 	}

@@ -83,7 +83,12 @@ func (c *Container) Start(opts StartOptions) error {
 	if err != nil {
 		return fmt.Errorf("mounting rootfs of %s: %w", c.Name, err)
 	}
+	if err := c.mountShm(run); err != nil {
+		_, _ = c.r.store.Unmount(c.ID, false)
+		return err
+	}
 	if err := c.prepare(rootfs, run, opts); err != nil {
+		_ = unmountShm(run)
 		_, _ = c.r.store.Unmount(c.ID, false)
 		return err
 	}
