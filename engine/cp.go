@@ -26,10 +26,43 @@ func (c *Container) withRoot(fn func(root string) error) error {
 	return fn(mp)
 }
 
+// hostPath resolves the container path p to a host path: inside the source of the
+// container's bind mount or volume that covers p, else inside the rootfs, always
+// with securejoin so that no symlink leads out. write refuses a read-only mount.
+func (c *Container) hostPath(rootfs, p string, write bool) (string, error) {
+	p = filepath.Clean("/" + p)
+	var best *Mount
+	for i := range c.Config.Mounts.Mounts {
+		m := &c.Config.Mounts.Mounts[i]
+		if m.Type != MountBind && m.Type != MountVolume {
+			continue
+		}
+		if d := filepath.Clean(m.Destination); (p == d || strings.HasPrefix(p, d+"/") || d == "/") && (best == nil || len(d) > len(best.Destination)) {
+			best = m
+		}
+	}
+	if best == nil {
+		return securejoin.SecureJoin(rootfs, p)
+	}
+	if write && best.ReadOnly {
+		return "", fmt.Errorf("%s:%s: %s is mounted read-only: %w", c.Name, p, best.Destination, ErrInvalidArg)
+	}
+	src := best.Source
+	if best.Type == MountVolume {
+		v, err := c.r.volumes().get(best.Source)
+		if err != nil {
+			return "", err
+		}
+		src = v.Mountpoint
+	}
+	rel, _ := filepath.Rel(filepath.Clean(best.Destination), p)
+	return securejoin.SecureJoin(src, rel)
+}
+
 // CopyOut writes a tar stream of PATH in the container (for `cp CTR:PATH -`).
 func (c *Container) CopyOut(path string, w io.Writer) error {
 	return c.withRoot(func(root string) error {
-		src, err := securejoin.SecureJoin(root, path)
+		src, err := c.hostPath(root, path, false)
 		if err != nil {
 			return err
 		}
@@ -41,7 +74,7 @@ func (c *Container) CopyOut(path string, w io.Writer) error {
 // when it is a directory, else as DST. "PATH/." copies the directory's contents.
 func (c *Container) CopyToHost(path, dst string) error {
 	return c.withRoot(func(root string) error {
-		src, err := securejoin.SecureJoin(root, path)
+		src, err := c.hostPath(root, path, false)
 		if err != nil {
 			return err
 		}
@@ -61,19 +94,19 @@ func (c *Container) CopyToHost(path, dst string) error {
 }
 
 // CopyFromHost copies SRC on the host into the container at PATH, docker-style; the
-// copy is owned by the container's root. The target is resolved inside the rootfs and
+// copy is owned by the container's root. The target is resolved inside the rootfs (or
+// the volume or bind source mounted there) and
 // extraction is chrooted into it, so no symlink can make the copy land on the host.
 func (c *Container) CopyFromHost(src, path string) error {
 	if _, err := os.Lstat(src); err != nil {
 		return fmt.Errorf("copying %s: %w", src, err)
 	}
 	return c.withRoot(func(root string) error {
-		stat := inRoot(root)
-		into, name, err := copyTarget(src, path, stat)
+		into, name, err := copyTarget(src, path, c.inRoot(root))
 		if err != nil {
 			return err
 		}
-		dest, err := securejoin.SecureJoin(root, into)
+		dest, err := c.hostPath(root, into, true)
 		if err != nil {
 			return err
 		}
@@ -87,10 +120,10 @@ func (c *Container) CopyFromHost(src, path string) error {
 // CopyIn extracts a tar stream into the directory PATH in the container (`cp - CTR:PATH`).
 func (c *Container) CopyIn(r io.Reader, path string) error {
 	return c.withRoot(func(root string) error {
-		if fi, err := inRoot(root)(path); err != nil || !fi.IsDir() {
+		if fi, err := c.inRoot(root)(path); err != nil || !fi.IsDir() {
 			return fmt.Errorf("%s:%s is not a directory: %w", c.Name, path, ErrInvalidArg)
 		}
-		dest, err := securejoin.SecureJoin(root, path)
+		dest, err := c.hostPath(root, path, true)
 		if err != nil {
 			return err
 		}
@@ -98,10 +131,10 @@ func (c *Container) CopyIn(r io.Reader, path string) error {
 	})
 }
 
-// inRoot stats paths resolved inside root.
-func inRoot(root string) func(string) (os.FileInfo, error) {
+// inRoot stats container paths (hostPath).
+func (c *Container) inRoot(root string) func(string) (os.FileInfo, error) {
 	return func(p string) (os.FileInfo, error) {
-		hp, err := securejoin.SecureJoin(root, p)
+		hp, err := c.hostPath(root, p, false)
 		if err != nil {
 			return nil, err
 		}
