@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"go.podman.io/storage/pkg/archive"
 	"go.podman.io/storage/pkg/chrootarchive"
 	"go.podman.io/storage/pkg/idtools"
@@ -95,8 +96,8 @@ func (c *Container) CopyToHost(path, dst string) error {
 
 // CopyFromHost copies SRC on the host into the container at PATH, docker-style; the
 // copy is owned by the container's root. The target is resolved inside the rootfs (or
-// the volume or bind source mounted there) and
-// extraction is chrooted into it, so no symlink can make the copy land on the host.
+// the volume or bind source mounted there) and extraction is chrooted into it, so no
+// symlink can make the copy land on the host.
 func (c *Container) CopyFromHost(src, path string) error {
 	if _, err := os.Lstat(src); err != nil {
 		return fmt.Errorf("copying %s: %w", src, err)
@@ -113,7 +114,8 @@ func (c *Container) CopyFromHost(src, path string) error {
 		r, w := io.Pipe()
 		go func() { w.CloseWithError(tarPath(src, name, w)) }()
 		defer r.Close()
-		return chrootarchive.Untar(r, dest, &archive.TarOptions{ChownOpts: &idtools.IDPair{UID: 0, GID: 0}})
+		uids, gids := c.idMaps()
+		return chrootarchive.Untar(r, dest, &archive.TarOptions{ChownOpts: &idtools.IDPair{UID: 0, GID: 0}, UIDMaps: uids, GIDMaps: gids})
 	})
 }
 
@@ -127,7 +129,8 @@ func (c *Container) CopyIn(r io.Reader, path string) error {
 		if err != nil {
 			return err
 		}
-		return chrootarchive.Untar(r, dest, &archive.TarOptions{})
+		uids, gids := c.idMaps()
+		return chrootarchive.Untar(r, dest, &archive.TarOptions{UIDMaps: uids, GIDMaps: gids})
 	})
 }
 
@@ -179,4 +182,17 @@ func tarPath(src, name string, w io.Writer) error {
 	defer rc.Close()
 	_, err = io.Copy(w, rc)
 	return err
+}
+
+// idMaps are the container's user namespace mappings for the archive code: a copy
+// into a container with its own user namespace belongs to the ids it sees as its own.
+func (c *Container) idMaps() (uids, gids []idtools.IDMap) {
+	conv := func(m []specs.LinuxIDMapping) []idtools.IDMap {
+		var out []idtools.IDMap
+		for _, e := range m {
+			out = append(out, idtools.IDMap{ContainerID: int(e.ContainerID), HostID: int(e.HostID), Size: int(e.Size)})
+		}
+		return out
+	}
+	return conv(c.Config.Security.UIDMap), conv(c.Config.Security.GIDMap)
 }

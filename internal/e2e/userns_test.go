@@ -89,6 +89,13 @@ func TestUserNSAuto(t *testing.T) {
 	if h.UsernsMode != "auto" {
 		t.Errorf("inspect UsernsMode %q, want auto", h.UsernsMode)
 	}
+	// A copy into the container belongs to its root, as it sees it.
+	f := filepath.Join(dir, "cpfile")
+	if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.Must(t, "cp", f, "a1:/tmp/cpfile")
+	wantOut(t, e, e.Run("exec", "a1", "stat", "-c", "%u:%g", "/tmp/cpfile"), "0:0\n")
 	e.Must(t, "rm", "-f", "-t", "0", "a1", "a2")
 
 	for _, tc := range []struct{ arg, want string }{
