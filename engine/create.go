@@ -136,13 +136,26 @@ func (r *Runtime) Create(ctx context.Context, o CreateOptions) (*Container, erro
 }
 
 func (r *Runtime) createRecord(cfg *Config, topLayer string) (*Container, error) {
-	name := cfg.Name
-	if name == "" {
-		name = generateName()
-	} else if err := validName(name); err != nil {
-		return nil, err
+	if cfg.Name != "" {
+		if err := validName(cfg.Name); err != nil {
+			return nil, err
+		}
+		return r.createNamed(cfg)
 	}
-	cfg.Name = name
+	// A generated name can collide with an earlier one: pick another, as podman.
+	for attempt := 0; ; attempt++ {
+		cfg.Name = generateName()
+		c, err := r.createNamed(cfg)
+		if errors.Is(err, ErrNameInUse) && attempt < 10 {
+			continue
+		}
+		return c, err
+	}
+}
+
+// createNamed writes the container's record under cfg.Name.
+func (r *Runtime) createNamed(cfg *Config) (*Container, error) {
+	name := cfg.Name
 	meta, err := cfg.marshal()
 	if err != nil {
 		return nil, err
