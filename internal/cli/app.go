@@ -127,6 +127,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	builds := buildCommands()
 	app.Commands = append(app.Commands, builds...)
 	addToGroup(app.Commands, "container", builds[0]) // container commit
+	addToGroup(app.Commands, "image", builds[1])     // image build
 	app.Commands = append(app.Commands, hiddenCommands()...)
 	hideHelpCommands(app.Commands)
 	return app

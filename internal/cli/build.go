@@ -1,14 +1,20 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/engine-dev/engine/builder"
 	"github.com/engine-dev/engine/engine"
 )
 
-// buildCommands are build and commit (also `container commit` and `image build`,
+// buildCommands are commit and build (also `container commit` and `image build`,
 // as podman has them).
 func buildCommands() []*cli.Command {
 	commit := &cli.Command{Name: "commit", Usage: "make an image of a container's changes", ArgsUsage: "CONTAINER [IMAGE]",
@@ -20,7 +26,67 @@ func buildCommands() []*cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the image id"},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "oci", Usage: "image format: oci"},
 		}}
-	return []*cli.Command{commit}
+	build := &cli.Command{Name: "build", Usage: "build an image from a Dockerfile", ArgsUsage: "CONTEXT",
+		Action: buildAction, Flags: append([]cli.Flag{
+			&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "name of the image"},
+			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "Dockerfile (default: CONTEXT/Containerfile or CONTEXT/Dockerfile)"},
+			&cli.BoolFlag{Name: "no-cache", Usage: "run every step; do not reuse earlier results"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the image id"},
+			&cli.GenericFlag{Name: "build-arg", Value: &rawList{}, Usage: "KEY=VALUE for an ARG"},
+			&cli.GenericFlag{Name: "label", Value: &rawList{}, Usage: "KEY=VALUE label of the image"},
+			&cli.StringFlag{Name: "target", Usage: "last stage to build"},
+			&cli.StringFlag{Name: "pull", Value: "missing", Usage: "missing, always or never"},
+			&cli.StringFlag{Name: "network", Usage: "network of RUN steps: host (default), none, bridge or a network name"},
+			&cli.BoolFlag{Name: "layers", Value: true, Usage: "accepted: every step is cached"},
+			&cli.BoolFlag{Name: "rm", Value: true, Usage: "accepted: step containers are always removed"},
+			&cli.StringFlag{Name: "format", Value: "oci", Usage: "image format: oci"},
+		}, registryFlags()...)}
+	return []*cli.Command{commit, build}
+}
+
+func buildAction(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return fmt.Errorf("build requires exactly one context directory")
+	}
+	if f := c.String("format"); f != "oci" {
+		return fmt.Errorf("unsupported --format %q: only oci", f)
+	}
+	args, err := builder.ParseBuildArgs(rawValues(c, "build-arg"))
+	if err != nil {
+		return err
+	}
+	o := builder.Options{
+		ContextDir: c.Args().First(), Dockerfile: c.String("file"), Tags: c.StringSlice("tag"),
+		NoCache: c.Bool("no-cache"), Quiet: c.Bool("quiet"), BuildArgs: args, Labels: keyValues(rawValues(c, "label")),
+		Target: c.String("target"), Pull: c.String("pull"), Network: c.String("network"),
+		Out: flushWriter{c.App.Writer}, Registry: registryOptions(c),
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return withRuntime(c, func(r *engine.Runtime) error {
+		id, err := builder.Build(ctx, r, o)
+		var re *builder.RunError
+		if errors.As(err, &re) {
+			return withCode(re.Code, err)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.App.Writer, id)
+		return nil
+	})
+}
+
+// flushWriter flushes after each write, so that step lines and RUN output
+// appear as they happen.
+type flushWriter struct{ w io.Writer }
+
+func (f flushWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if fl, ok := f.w.(interface{ Flush() error }); ok && err == nil {
+		err = fl.Flush()
+	}
+	return n, err
 }
 
 // addToGroup adds commands to the subcommands of the group named group

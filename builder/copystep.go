@@ -1,0 +1,95 @@
+package builder
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+)
+
+// copyFlags are the options of COPY and ADD.
+type copyFlags struct {
+	from, chown, chmod, checksum, code string
+	parents, unpack                    bool
+	exclude                            []string
+}
+
+// copy runs COPY or ADD: sources from the context (or, with --from, from a
+// stage or image) into a new layer.
+func (b *build) copy(st *stageState, sd instructions.SourcesAndDest, f copyFlags) error {
+	if f.chmod != "" || f.parents || len(f.exclude) > 0 || f.checksum != "" || len(sd.SourceContents) > 0 {
+		return fmt.Errorf("%s: --chmod, --parents, --exclude, --checksum and here-documents are not supported: %w", f.code, ErrInvalidArg)
+	}
+	src := b.context
+	if f.from != "" {
+		s, release, err := b.fromSource(f.from)
+		if err != nil {
+			return err
+		}
+		defer release()
+		src = s
+	}
+	var rels []string
+	for _, p := range sd.SourcePaths {
+		r, err := src.resolve(p)
+		if err != nil {
+			return err
+		}
+		rels = append(rels, r...)
+	}
+	sum, err := src.digest(rels)
+	if err != nil {
+		return err
+	}
+	dest := sd.DestPath
+	if !path.IsAbs(dest) {
+		dest = path.Join(workdir(st), dest)
+	}
+	destDir := strings.HasSuffix(sd.DestPath, "/") || len(rels) > 1 || strings.ContainsAny(strings.Join(sd.SourcePaths, ""), "*?[")
+	what := "file"
+	if len(rels) > 1 {
+		what = "multi"
+	}
+	createdBy := fmt.Sprintf("/bin/sh -c #(nop) %s %s:%s in %s", f.code, what, shortSum(sum), sd.DestPath)
+	parts := []string{f.code, f.from, f.chown, sum, dest, fmt.Sprint(destDir)}
+	return b.layerStep(st, createdBy, parts, func() (string, func(), error) {
+		return b.scratchLayer(st, func(rootfs string) error {
+			owner, err := parseChown(rootfs, f.chown)
+			if err != nil {
+				return err
+			}
+			job := &copyJob{src: src, rels: rels, dest: dest, owner: owner, unpack: f.unpack,
+				destDir: destDir || isDirIn(rootfs, dest)}
+			return job.run(rootfs)
+		})
+	})
+}
+
+func shortSum(s string) string {
+	if len(s) > 64 {
+		return s[len(s)-64:]
+	}
+	return s
+}
+
+// fromSource mounts the image of a stage or an image named by COPY --from.
+func (b *build) fromSource(from string) (*source, func(), error) {
+	id := ""
+	if j, ok := b.df.stageIndex(from); ok {
+		id = b.results[j]
+	}
+	if id == "" {
+		img, err := b.image(from)
+		if err != nil {
+			return nil, nil, fmt.Errorf("COPY --from=%s: %w", from, err)
+		}
+		id = img
+	}
+	root, err := b.s.MountImage(id, nil, "")
+	if err != nil {
+		return nil, nil, fmt.Errorf("mounting image %s: %w", id[:12], err)
+	}
+	release := func() { _, _ = b.s.UnmountImage(id, false) }
+	return &source{root: root, fixed: id, what: "stage " + from}, release, nil
+}

@@ -1,0 +1,111 @@
+package builder
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"syscall"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/engine-dev/engine/engine"
+)
+
+// RunError is a RUN that exited non-zero; the build exits with its code, as
+// podman's does.
+type RunError struct {
+	Code int
+}
+
+func (e *RunError) Error() string { return fmt.Sprintf("RUN exited with status %d", e.Code) }
+
+// run runs a RUN instruction in a container on the stage's image and commits
+// its changes.
+func (b *build) run(st *stageState, c *instructions.RunCommand) error {
+	if len(c.FlagsUsed) > 0 || len(c.Files) > 0 {
+		return fmt.Errorf("RUN --%s and here-documents are not supported: %w", strings.Join(c.FlagsUsed, ", --"), ErrInvalidArg)
+	}
+	if st.image == "" {
+		return fmt.Errorf("RUN in an empty (scratch) stage: nothing to run: %w", ErrInvalidArg)
+	}
+	args := st.command(c.ShellDependantCmdLine)
+	env := st.runEnv()
+	createdBy := strings.Join(args, " ")
+	parts := []string{"RUN", strings.Join(args, "\x00"), strings.Join(st.argEnv(), "\x00")}
+	return b.layerStep(st, createdBy, parts, func() (string, func(), error) {
+		ctr, err := b.runContainer(st, args, env)
+		if err != nil {
+			return "", nil, err
+		}
+		remove := func() { _ = ctr.RemoveWith(true, true) }
+		if err := tidyMountPoints(b.s, ctr); err != nil {
+			remove()
+			return "", nil, err
+		}
+		return ctr.Layer, remove, nil
+	})
+}
+
+// runContainer creates and runs a container for a RUN and waits for it; the
+// container is returned exited (for its layer) or removed on failure.
+func (b *build) runContainer(st *stageState, args, env []string) (*engine.Container, error) {
+	noEntrypoint := ""
+	network := b.o.Network
+	if network == "" {
+		network = engine.NetHost
+	}
+	ctr, err := b.r.Create(b.ctx, engine.CreateOptions{
+		Image: st.image, Cmd: args, Entrypoint: &noEntrypoint, Env: env, WorkDir: st.cfg.Config.WorkingDir,
+		User: st.cfg.Config.User, Pull: "never", Net: engine.NetOptions{Networks: []string{network}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	code, err := b.attach(ctr)
+	if err == nil && code != 0 {
+		err = &RunError{Code: code}
+	}
+	if err != nil {
+		_ = ctr.RemoveWith(true, true)
+		return nil, err
+	}
+	return ctr, nil
+}
+
+// attach starts ctr, copies its output to the build's output and returns its
+// exit code. A cancelled build kills the container.
+func (b *build) attach(ctr *engine.Container) (int, error) {
+	if err := ctr.Start(engine.StartOptions{Attach: true}); err != nil {
+		return -1, err
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-b.ctx.Done():
+			_ = ctr.Kill(syscall.SIGKILL)
+		case <-done:
+		}
+	}()
+	var startErr error
+	code, err := ctr.Attach(engine.AttachOptions{
+		Stdout: b.out, Stderr: b.out,
+		Connected: func() { startErr = ctr.Exec() },
+		OnExit:    func(code int) { _ = ctr.CleanupAfterExit(code) },
+	})
+	if startErr != nil {
+		return -1, startErr
+	}
+	if err != nil {
+		return -1, err
+	}
+	if code < 0 {
+		if code, err = ctr.Wait(); err != nil {
+			return -1, err
+		}
+	}
+	if b.ctx.Err() != nil {
+		return -1, errors.New("build interrupted")
+	}
+	return code, nil
+}

@@ -1,0 +1,220 @@
+package e2e
+
+import (
+	"archive/tar"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/engine-dev/engine/internal/testutil"
+)
+
+// buildContext writes files (relative name -> content) into a new context
+// directory in the test's HOME, owned by the engine's user.
+func buildContext(t *testing.T, e *testutil.Engine, name string, files map[string]string) string {
+	t.Helper()
+	dir := filepath.Join(e.Home, name)
+	for rel, data := range files {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	chownTree(t, e, dir)
+	return dir
+}
+
+func chownTree(t *testing.T, e *testutil.Engine, dir string) {
+	t.Helper()
+	if e.User == nil {
+		return
+	}
+	err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, int(e.User.UID), int(e.User.GID))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBuild builds a Dockerfile that uses every supported instruction, runs the
+// image, then checks the cache: a rebuild runs no RUN and gives the same image,
+// a changed COPY source re-runs the steps from there on, --no-cache runs all.
+func TestBuild(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		bb := ctrSetup(t, e)
+		dockerfile := "ARG BASE=" + bb + "\nFROM $BASE\n" + `ARG GREETING=hello
+ENV APP=/app PATH=/usr/bin:/bin
+RUN echo marker-first-run && echo "$GREETING" > /greeting
+WORKDIR $APP
+COPY file.txt data/
+COPY dir ./dir/
+COPY --chown=app:app file.txt /owned
+ADD archive.tar /unpacked/
+RUN echo marker-after-copy && cat data/file.txt dir/a > combined
+USER app
+LABEL team=build version="1.0"
+EXPOSE 8080 53/udp
+STOPSIGNAL SIGTERM
+VOLUME /data
+SHELL ["/bin/sh", "-c"]
+ENTRYPOINT ["/bin/sh", "-c"]
+CMD ["cat /greeting combined; pwd; id -u; echo $APP; stat -c %U /owned; ls /unpacked; ls dir"]
+`
+		ctx := buildContext(t, e, "ctx", map[string]string{
+			"Dockerfile": dockerfile, "file.txt": "one\n", "dir/a": "a\n", "dir/secret": "no\n",
+			".dockerignore": "dir/secret\n",
+		})
+		if err := testutil.Tarball(filepath.Join(ctx, "archive.tar"), []testutil.TarEntry{{Name: "x/", Type: tar.TypeDir}, {Name: "x/in-tar", Data: []byte("t")}}); err != nil {
+			t.Fatal(err)
+		}
+		chownTree(t, e, ctx)
+		res := e.Run("build", "-t", "built", "--build-arg", "GREETING=hi there", ctx)
+		if res.Code != 0 || !hasLine(res.Stdout, "marker-first-run") || !hasLine(res.Stdout, "marker-after-copy") {
+			t.Fatalf("[%s] first build: want both RUN markers in the output\n%s", e.Mode(), res)
+		}
+		lines := strings.Split(strings.TrimSpace(res.Stdout), "\n")
+		id := lines[len(lines)-1]
+		wantOut(t, e, e.Run("run", "--rm", "--network", "none", "built"), "hi there\none\na\n/app\n1000\n/app\napp\nx\na\n")
+		d := inspectImage(t, e, "built")
+		if d.ID != id || d.Config.Labels["team"] != "build" || d.Config.Labels["version"] != "1.0" || d.Config.StopSignal != "SIGTERM" {
+			t.Errorf("[%s] built image: id %s (build printed %s), labels %v, stop signal %q", e.Mode(), d.ID, id, d.Config.Labels, d.Config.StopSignal)
+		}
+		if _, ok := d.Config.ExposedPorts["53/udp"]; !ok || d.Config.Volumes == nil || len(d.RootFS.Layers) != 7 {
+			t.Errorf("[%s] built image: ports %v, volumes %v, %d layers (want 53/udp, /data, 7 layers: base, 2 RUN, 3 COPY, ADD)",
+				e.Mode(), d.Config.ExposedPorts, d.Config.Volumes, len(d.RootFS.Layers))
+		}
+		if h := imageHistory(t, e, "built"); h[0].ID != id || !historyHas(h, "marker-first-run") || !historyHas(h, "LABEL team=build") {
+			t.Errorf("[%s] history of the built image lacks its steps: %+v", e.Mode(), h)
+		}
+
+		// Fully cached: the same image, no RUN ran.
+		res = e.Run("build", "-t", "built", "--build-arg", "GREETING=hi there", ctx)
+		if res.Code != 0 || hasLine(res.Stdout, "marker-first-run") || hasLine(res.Stdout, "marker-after-copy") || !strings.HasSuffix(res.Stdout, id+"\n") {
+			t.Errorf("[%s] cached rebuild: want no RUN output and id %s\n%s", e.Mode(), id, res)
+		}
+		// -q prints the id only.
+		wantOut(t, e, e.Run("build", "-q", "-t", "built", "--build-arg", "GREETING=hi there", ctx), id+"\n")
+
+		// A changed COPY source: the RUN before it is cached, the one after runs.
+		if err := os.WriteFile(filepath.Join(ctx, "file.txt"), []byte("two\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res = e.Run("build", "-t", "built", "--build-arg", "GREETING=hi there", ctx)
+		if res.Code != 0 || hasLine(res.Stdout, "marker-first-run") || !hasLine(res.Stdout, "marker-after-copy") {
+			t.Errorf("[%s] rebuild after a COPY source changed: want only the second RUN to run\n%s", e.Mode(), res)
+		}
+		wantOut(t, e, e.Run("run", "--rm", "--network", "none", "--entrypoint", "cat", "built", "/app/combined"), "two\na\n")
+
+		// --no-cache runs everything again.
+		res = e.Run("build", "--no-cache", "-t", "built", "--build-arg", "GREETING=hi there", ctx)
+		if res.Code != 0 || !hasLine(res.Stdout, "marker-first-run") {
+			t.Errorf("[%s] --no-cache: want the RUN steps to run\n%s", e.Mode(), res)
+		}
+		noContainers(t, e, "builds")
+		if m := storeMounts(t, e); len(m) > 0 {
+			t.Errorf("[%s] mounts left after builds: %v", e.Mode(), m)
+		}
+	})
+}
+
+// hasLine tells whether out has a line that is exactly s (a RUN's output, not
+// the STEP line that shows its command).
+func hasLine(out, s string) bool {
+	for _, l := range strings.Split(out, "\n") {
+		if l == s {
+			return true
+		}
+	}
+	return false
+}
+
+func historyHas(h []historyEntry, s string) bool {
+	for _, x := range h {
+		if strings.Contains(x.CreatedBy, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestBuildMultiStage copies from an earlier stage and builds a --target.
+func TestBuildMultiStage(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		bb := ctrSetup(t, e)
+		ctx := buildContext(t, e, "ctx", map[string]string{"Dockerfile": "FROM " + bb + ` AS builder
+RUN echo artifact > /artifact
+FROM ` + bb + `
+COPY --from=builder /artifact /out/artifact
+RUN cat /out/artifact
+`})
+		wantID := func(args ...string) string {
+			return mustID(t, e, append([]string{"build", "-q"}, args...)...)
+		}
+		wantID("-t", "multi", ctx)
+		wantOut(t, e, e.Run("run", "--rm", "--network", "none", "multi", "cat", "/out/artifact"), "artifact\n")
+		wantID("--target", "builder", "-t", "first", ctx)
+		if res := e.Run("run", "--rm", "--network", "none", "first", "test", "-e", "/out"); res.Code != 1 {
+			t.Errorf("[%s] --target builder: the image has the later stage's /out: %s", e.Mode(), res)
+		}
+		// The last step was a RUN: no intermediate image shows without -a.
+		if out := e.Must(t, "images", "-q", "--filter", "dangling=true"); out != "" {
+			t.Errorf("[%s] dangling images after a multi-stage build:\n%s", e.Mode(), out)
+		}
+		noContainers(t, e, "builds")
+	})
+}
+
+// TestBuildBadInput: one error line, podman's exit codes (a failing RUN's own
+// code), no image, container or mount left.
+func TestBuildBadInput(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		bb := ctrSetup(t, e)
+		dir := func(name, dockerfile string, files map[string]string) string {
+			if files == nil {
+				files = map[string]string{}
+			}
+			files["Dockerfile"] = dockerfile
+			return buildContext(t, e, name, files)
+		}
+		// The store's container records exist once a container has: not a leftover.
+		e.Must(t, "create", "--name", "first", "--network", "none", bb, "true")
+		e.Must(t, "rm", "first")
+		before := snapshot(t, e)
+		for _, tc := range []struct {
+			args []string
+			code int
+			want string
+		}{
+			{[]string{dir("unknown", "FROM "+bb+"\nFOO bar\n", nil)}, 125, "unknown instruction"},
+			{[]string{dir("syntax", "FROM "+bb+"\nENV\n", nil)}, 125, "ENV"},
+			{[]string{dir("nofrom", "RUN true\n", nil)}, 125, "FROM"},
+			{[]string{filepath.Join(e.Home, "missing")}, 125, "context"},
+			{[]string{dir("escape", "FROM "+bb+"\nCOPY ../x /x\n", nil)}, 125, "outside"},
+			{[]string{dir("nosrc", "FROM "+bb+"\nCOPY missing.txt /x\n", nil)}, 125, "missing.txt"},
+			{[]string{dir("ignored", "FROM "+bb+"\nCOPY secret /x\n", map[string]string{"secret": "s", ".dockerignore": "secret\n"})}, 125, "dockerignore"},
+			{[]string{dir("fail", "FROM "+bb+"\nRUN exit 3\n", nil)}, 3, "RUN exit 3"},
+			{[]string{"--build-arg", "=x", dir("arg", "FROM "+bb+"\n", nil)}, 125, "build-arg"},
+			{[]string{"--pull", "sometimes", dir("pull", "FROM "+bb+"\n", nil)}, 125, "pull"},
+			{[]string{"-t", "BAD NAME", dir("tag", "FROM "+bb+"\n", nil)}, 125, "BAD NAME"},
+			{[]string{dir("nobase", "FROM localhost/no/such:image\n", nil), "--pull", "never"}, 125, "no/such"},
+		} {
+			wantError(t, e, e.Run(append([]string{"build", "-q"}, tc.args...)...), tc.code, false, tc.want)
+		}
+		noContainers(t, e, "failed builds")
+		if m := storeMounts(t, e); len(m) > 0 {
+			t.Errorf("[%s] mounts left after failed builds: %v", e.Mode(), m)
+		}
+		wantUnchanged(t, e, before, "failed builds")
+	})
+}
