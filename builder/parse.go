@@ -21,13 +21,19 @@ type dockerfile struct {
 }
 
 // findDockerfile returns the Dockerfile to use: the given path (relative to the
-// working directory, as podman's -f), else Containerfile or Dockerfile in the context.
+// working directory, as podman's -f, or else to the context), else Containerfile
+// or Dockerfile in the context.
 func findDockerfile(contextDir, given string) (string, error) {
 	if given != "" {
-		if _, err := os.Stat(given); err != nil {
-			return "", fmt.Errorf("no Dockerfile at %s: %w", given, ErrInvalidArg)
+		if _, err := os.Stat(given); err == nil {
+			return given, nil
 		}
-		return given, nil
+		if in := filepath.Join(contextDir, given); !filepath.IsAbs(given) {
+			if _, err := os.Stat(in); err == nil {
+				return in, nil
+			}
+		}
+		return "", fmt.Errorf("no Dockerfile at %s: %w", given, ErrInvalidArg)
 	}
 	for _, n := range []string{"Containerfile", "Dockerfile"} {
 		p := filepath.Join(contextDir, n)

@@ -53,13 +53,17 @@ func (b *build) expander(st *stageState) instructions.SingleWordExpander {
 func (b *build) configStep(st *stageState, cmd instructions.Command) error {
 	switch c := cmd.(type) {
 	case *instructions.EnvCommand:
-		for _, kv := range c.Env {
-			b.config(st, "ENV "+kv.Key+"="+kv.Value, func(ic *imgspec.ImageConfig) { ic.Env = setEnv(ic.Env, kv.Key+"="+kv.Value) })
-		}
+		b.config(st, "ENV "+pairs(c.Env), func(ic *imgspec.ImageConfig) {
+			for _, kv := range c.Env {
+				ic.Env = setEnv(ic.Env, kv.Key+"="+kv.Value)
+			}
+		})
 	case *instructions.LabelCommand:
-		for _, kv := range c.Labels {
-			b.config(st, "LABEL "+kv.Key+"="+kv.Value, func(ic *imgspec.ImageConfig) { setLabel(ic, kv.Key, kv.Value) })
-		}
+		b.config(st, "LABEL "+pairs(c.Labels), func(ic *imgspec.ImageConfig) {
+			for _, kv := range c.Labels {
+				setLabel(ic, kv.Key, kv.Value)
+			}
+		})
 	case *instructions.WorkdirCommand:
 		dir := c.Path
 		if !path.IsAbs(dir) {
@@ -193,6 +197,15 @@ func volumes(ic *imgspec.ImageConfig, vols []string) {
 		out[v] = struct{}{}
 	}
 	ic.Volumes = out
+}
+
+// pairs is KEY=VALUE pairs as history shows them.
+func pairs(kvs instructions.KeyValuePairs) string {
+	out := make([]string, len(kvs))
+	for i, kv := range kvs {
+		out[i] = kv.Key + "=" + kv.Value
+	}
+	return strings.Join(out, " ")
 }
 
 func jsonList(args []string) string {

@@ -25,6 +25,7 @@ func buildCommands() []*cli.Command {
 			&cli.BoolFlag{Name: "pause", Aliases: []string{"p"}, Usage: "pause a running container while committing"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the image id"},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "oci", Usage: "image format: oci"},
+			&cli.StringFlag{Name: "iidfile", Usage: "also write the image id to this file"},
 		}}
 	build := &cli.Command{Name: "build", Usage: "build an image from a Dockerfile", ArgsUsage: "CONTEXT",
 		Action: buildAction, Flags: append([]cli.Flag{
@@ -40,13 +41,18 @@ func buildCommands() []*cli.Command {
 			&cli.BoolFlag{Name: "layers", Value: true, Usage: "accepted: every step is cached"},
 			&cli.BoolFlag{Name: "rm", Value: true, Usage: "accepted: step containers are always removed"},
 			&cli.StringFlag{Name: "format", Value: "oci", Usage: "image format: oci"},
+			&cli.StringFlag{Name: "iidfile", Usage: "also write the image id to this file"},
 		}, registryFlags()...)}
 	return []*cli.Command{commit, build}
 }
 
 func buildAction(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return fmt.Errorf("build requires exactly one context directory")
+	if c.NArg() > 1 {
+		return fmt.Errorf("build takes at most one context directory")
+	}
+	contextDir := c.Args().First()
+	if contextDir == "" {
+		contextDir = "." // podman's default
 	}
 	if f := c.String("format"); f != "oci" {
 		return fmt.Errorf("unsupported --format %q: only oci", f)
@@ -56,7 +62,7 @@ func buildAction(c *cli.Context) error {
 		return err
 	}
 	o := builder.Options{
-		ContextDir: c.Args().First(), Dockerfile: c.String("file"), Tags: c.StringSlice("tag"),
+		ContextDir: contextDir, Dockerfile: c.String("file"), Tags: c.StringSlice("tag"),
 		NoCache: c.Bool("no-cache"), Quiet: c.Bool("quiet"), BuildArgs: args, Labels: keyValues(rawValues(c, "label")),
 		Target: c.String("target"), Pull: c.String("pull"), Network: c.String("network"),
 		Out: flushWriter{c.App.Writer}, Registry: registryOptions(c),
@@ -72,9 +78,20 @@ func buildAction(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(c.App.Writer, id)
-		return nil
+		return printImageID(c, id)
 	})
+}
+
+// printImageID prints a new image's id, and writes it to --iidfile as podman
+// ("sha256:" + id).
+func printImageID(c *cli.Context, id string) error {
+	if f := c.String("iidfile"); f != "" {
+		if err := os.WriteFile(f, []byte("sha256:"+id), 0o644); err != nil {
+			return fmt.Errorf("writing --iidfile: %w", err)
+		}
+	}
+	fmt.Fprintln(c.App.Writer, id)
+	return nil
 }
 
 // flushWriter flushes after each write, so that step lines and RUN output
@@ -122,7 +139,6 @@ func commitAction(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(c.App.Writer, img.ID)
-		return nil
+		return printImageID(c, img.ID)
 	})
 }
