@@ -68,25 +68,30 @@ func (r *Runtime) Ps(o PsOptions) ([]Summary, error) {
 	if len(o.Filters) > 0 {
 		o.All = true // podman: filters apply to every container
 	}
-	out := make([]Summary, 0, len(ctrs))
-	for _, c := range ctrs {
+	sums := make([]Summary, len(ctrs))
+	keep := make([]bool, len(ctrs))
+	each := forEachParallel
+	if r.store != nil {
+		each = forEach // State may reconcile a container through the store: one at a time
+	}
+	each(len(ctrs), func(i int) {
+		c := ctrs[i]
 		st, err := c.State()
-		if err != nil {
-			continue
+		if err != nil || (!o.All && !o.Latest && o.Last < 0 && !st.Running()) {
+			return
 		}
-		if !o.All && !o.Latest && o.Last < 0 && !st.Running() {
-			continue
-		}
-		s := c.summary(st)
-		keep := true
+		sums[i] = c.summary(st)
 		for _, p := range preds {
-			if !p(&s) {
-				keep = false
-				break
+			if !p(&sums[i]) {
+				return
 			}
 		}
-		if keep {
-			out = append(out, s)
+		keep[i] = true
+	})
+	out := make([]Summary, 0, len(ctrs))
+	for i := range sums {
+		if keep[i] {
+			out = append(out, sums[i])
 		}
 	}
 	sortSummaries(out)

@@ -125,12 +125,16 @@ func (r *Runtime) Lookup(nameOrID string) (*Container, error) {
 // List returns every container engine made.
 func (r *Runtime) List() ([]*Container, error) {
 	if r.store == nil {
-		out := make([]*Container, 0, len(r.records))
-		for _, rec := range r.records {
-			if !strings.Contains(rec.Metadata, `"engine":1`) {
-				continue
+		decoded := make([]*Container, len(r.records))
+		forEachParallel(len(r.records), func(i int) {
+			rec := &r.records[i]
+			if strings.Contains(rec.Metadata, `"engine":1`) {
+				decoded[i], _ = r.fromRecord(rec.ID, rec.Names, rec.LayerID, rec.Metadata)
 			}
-			if c, err := r.fromRecord(rec.ID, rec.Names, rec.LayerID, rec.Metadata); err == nil {
+		})
+		out := make([]*Container, 0, len(decoded))
+		for _, c := range decoded {
+			if c != nil {
 				out = append(out, c)
 			}
 		}
