@@ -44,6 +44,18 @@ func Build(ctx context.Context, r *engine.Runtime, o Options) (string, error) {
 		}
 		target = i
 	}
+	end, err := b.s.BeginWrite()
+	if err != nil {
+		return "", err
+	}
+	id, err := b.runStages(target, names)
+	end(err != nil)
+	return id, err
+}
+
+// runStages builds the target and the stages it needs, and tags the result.
+func (b *build) runStages(target int, names []string) (string, error) {
+	var err error
 	stages := b.df.needed(target)
 	for _, i := range stages {
 		b.steps += 1 + len(b.df.stages[i].Commands)
@@ -59,7 +71,7 @@ func Build(ctx context.Context, r *engine.Runtime, o Options) (string, error) {
 		if err := b.s.Tag(id, names...); err != nil {
 			return "", err
 		}
-		fmt.Fprintf(b.out, "COMMIT %s\n--> %s\n", o.Tags[0], id[:11])
+		fmt.Fprintf(b.out, "COMMIT %s\n--> %s\n", b.o.Tags[0], id[:11])
 		for _, n := range names {
 			fmt.Fprintf(b.out, "Successfully tagged %s\n", n)
 		}

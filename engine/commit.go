@@ -52,9 +52,14 @@ func (c *Container) Commit(ctx context.Context, o CommitOptions) (*cstorage.Imag
 			defer func() { _ = c.Unpause() }()
 		}
 	}
+	end, err := c.r.store.BeginWrite()
+	if err != nil {
+		return nil, err
+	}
 	img, err := c.r.store.NewImage(ctx, storage.NewImageOptions{
 		Parent: c.Config.ImageID, Diff: c.Layer, Config: *cfg, Names: names,
 	})
+	end(err != nil)
 	if err != nil {
 		return nil, fmt.Errorf("committing %s: %w", c.Name, err)
 	}
