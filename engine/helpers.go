@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -9,115 +8,36 @@ import (
 	"strconv"
 	"strings"
 
-	_ "github.com/opencontainers/cgroups/devices" // device rules for cgroup v1 and v2, as runc enables them
 	"github.com/opencontainers/runc/libcontainer"
-	"github.com/opencontainers/runc/libcontainer/specconv"
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"go.podman.io/storage/pkg/unshare"
-	"golang.org/x/sys/unix"
+	"github.com/sirupsen/logrus"
 
 	"github.com/engine-dev/engine/internal/early"
+	"github.com/engine-dev/engine/internal/shim"
+	"github.com/engine-dev/engine/internal/shim/shimbin"
 )
 
-// CreateHelper is the monitor's child that creates the container through
-// libcontainer and exits; the container's init is then reparented to the monitor,
-// which is a subreaper. fds: 0-2 the container's stdio, 3 the console socket (tty),
-// 4 the status pipe, where it writes "ok PID" or "err CODE MESSAGE". It opens no store:
-// everything it needs is in runDir, written by Start.
-func CreateHelper(runDir, id string) int {
-	// The container must not inherit the console socket or the status pipe.
-	unix.CloseOnExec(early.HelperConsoleFD)
-	unix.CloseOnExec(early.HelperStatusFD)
-	status := os.NewFile(early.HelperStatusFD, "status")
-	pid, err := createContainer(runDir, id)
-	if err != nil {
-		code := exitCodeFor(err)
-		fmt.Fprintf(status, "err %d %s\n", code, oneLine(err))
-		return code
-	}
-	fmt.Fprintf(status, "ok %d\n", pid)
-	return 0
-}
+// CreateHelper is the full binary's create helper (the hidden `__create`), for a
+// binary built without the shim (internal/shim/shimbin): see shim.Create for the
+// contract with the monitor. It opens no store: everything it needs is in runDir.
+func CreateHelper(runDir, id string) int { return shim.Create(runDir, id) }
 
-func createContainer(runDir, id string) (int, error) {
-	b, err := os.ReadFile(filepath.Join(runDir, fileSpec))
-	if err != nil {
-		return 0, fmt.Errorf("reading spec: %w", err)
+// createArgs is the argv of the create helper the monitor runs for every start
+// and restart: the embedded shim, which links libcontainer only, so that it and
+// libcontainer's init (the same binary re-executed) start without the image
+// stack's package init; the full binary's `__create` when there is no shim or
+// the run root cannot hold an executable.
+func (c *Container) createArgs(run string) []string {
+	if p, err := shimbin.Path(filepath.Join(c.r.paths.RunRoot, "engine")); err == nil {
+		return []string{p, "create", run, c.ID}
+	} else if !errors.Is(err, shimbin.ErrNotEmbedded) {
+		logrus.Debugf("create helper: falling back to %s __create: %v", c.r.exe, err)
 	}
-	var spec specs.Spec
-	if err := json.Unmarshal(b, &spec); err != nil {
-		return 0, fmt.Errorf("parsing spec: %w", err)
-	}
-	lc, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
-		CgroupName: id, Spec: &spec, RootlessCgroups: unshare.IsRootless(),
-	})
-	if err != nil {
-		return 0, fmt.Errorf("container config: %w", err)
-	}
-	root := filepath.Join(runDir, "lc")
-	if old, err := libcontainer.Load(root, id); err == nil {
-		_ = old.Destroy() // left over from the previous run of a restarted container
-	}
-	ctr, err := libcontainer.Create(root, id, lc)
-	if err != nil {
-		return 0, fmt.Errorf("creating container: %w", err)
-	}
-	sp := spec.Process
-	p := &libcontainer.Process{
-		Args: sp.Args, Env: sp.Env, Cwd: sp.Cwd, Init: true,
-		UID: int(sp.User.UID), GID: int(sp.User.GID),
-	}
-	for _, g := range sp.User.AdditionalGids {
-		p.AdditionalGroups = append(p.AdditionalGroups, int(g))
-	}
-	// specconv leaves rlimits out of the container config: they go on the process.
-	if p.Rlimits, err = processRlimits(sp.Rlimits); err != nil {
-		return 0, err
-	}
-	if sp.Terminal {
-		p.ConsoleSocket = os.NewFile(early.HelperConsoleFD, "console")
-	} else {
-		p.Stdin, p.Stdout, p.Stderr = os.Stdin, os.Stdout, os.Stderr
-	}
-	// Start only: the init waits on libcontainer's exec fifo until the CLI (after it
-	// attached) or the monitor (for a restart) opens it. Run would also wait for the
-	// process here and could reap it before the monitor, its subreaper, can.
-	if err := ctr.Start(p); err != nil {
-		_ = ctr.Destroy()
-		return 0, err
-	}
-	if os.Getenv(early.EnvRestartCount) != "" {
-		// A restart by the monitor: no CLI is there to let the process run.
-		if err := ctr.Exec(); err != nil {
-			_ = ctr.Destroy()
-			return 0, fmt.Errorf("starting the process: %w", err)
-		}
-	}
-	pid, err := p.Pid()
-	if err != nil {
-		return 0, err
-	}
-	if err := writeFileAtomic(filepath.Join(runDir, filePid), []byte(strconv.Itoa(pid)), 0o600); err != nil {
-		return 0, err
-	}
-	return pid, nil
+	helper := append([]string{c.r.exe}, c.r.global...)
+	return append(helper, "__create", run, c.ID)
 }
 
 // exitCodeFor maps a failure to start the container's command to docker's codes.
-func exitCodeFor(err error) int {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
-		return 127
-	case strings.Contains(msg, "permission denied"), strings.Contains(msg, "is a directory"):
-		return 126
-	}
-	return 125
-}
-
-func oneLine(err error) string {
-	return strings.ReplaceAll(err.Error(), "\n", " ")
-}
+func exitCodeFor(err error) int { return shim.ExitCode(err) }
 
 // Cleanup runs after the container's process exited with code (the monitor's
 // cleanup helper): it releases what the run held and removes the container for

@@ -95,6 +95,9 @@ func (c *Container) Start(opts StartOptions) error {
 	if err := c.launchMonitor(run); err != nil {
 		return err
 	}
+	if err := c.waitNet(); err != nil { // network.go: ADD overlapped the create
+		return err
+	}
 	if opts.Attach {
 		return nil // the caller runs Exec once attached
 	}
@@ -127,7 +130,7 @@ func (c *Container) launchMonitor(run string) error {
 		ID: c.ID, RunDir: run, LogPath: c.LogPath(),
 		LogMaxSize: c.Config.LogMaxSize, LogMaxFiles: c.Config.LogMaxFiles,
 		TTY: c.Config.TTY, Stdin: c.Config.Interactive,
-		CreateArgs:  append(append([]string{}, helper...), "__create", run, c.ID),
+		CreateArgs:  c.createArgs(run),
 		CleanupArgs: append(append([]string{}, helper...), "__cleanup", c.ID),
 		Restart:     c.Config.Restart.Name, RestartMax: c.Config.Restart.MaxRetries,
 		SyncFD: 3,

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/engine-dev/engine/engine"
+	"github.com/engine-dev/engine/internal/shim/shimbin"
 )
 
 // Hidden entry points the monitor runs (internal/early): they are not for users.
@@ -20,6 +21,18 @@ func hiddenCommands() []*cli.Command {
 					return fmt.Errorf("__create RUNDIR ID")
 				}
 				os.Exit(engine.CreateHelper(c.Args().Get(0), c.Args().Get(1)))
+				return nil
+			},
+		},
+		{
+			// Which create helper this binary runs: tests check that bin/engine
+			// carries the shim (internal/shim/shimbin).
+			Name: "__shim", Hidden: true,
+			Action: func(c *cli.Context) error {
+				if !shimbin.Embedded() {
+					return shimbin.ErrNotEmbedded
+				}
+				fmt.Fprintf(c.App.Writer, "engine-shim-%s\n", shimbin.ID())
 				return nil
 			},
 		},
