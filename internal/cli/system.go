@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
 
 	"github.com/urfave/cli/v2"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/engine-dev/engine/internal/format"
 
 	"github.com/engine-dev/engine/engine"
 	"github.com/engine-dev/engine/storage"
@@ -15,10 +19,30 @@ func systemCommands() []*cli.Command {
 	version := &cli.Command{
 		Name:  "version",
 		Usage: "print the version",
+		Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "json or a Go template ({{.Client.Version}})"}},
 		Action: func(c *cli.Context) error {
+			if f := c.String("format"); f != "" {
+				return printStructured(c, f, struct {
+					Client engine.VersionInfo `json:"Client"`
+				}{engine.NewVersionInfo(Version)})
+			}
 			fmt.Fprintf(c.App.Writer, "Version:    %s\nGo Version: %s\nOS/Arch:    %s/%s\n",
 				Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return nil
+		},
+	}
+	info := &cli.Command{
+		Name:  "info",
+		Usage: "show the host, the store and the version",
+		Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "json or a Go template ({{.Store.GraphRoot}})"}},
+		Action: func(c *cli.Context) error {
+			return withRuntime(c, func(r *engine.Runtime) error {
+				in, err := r.Info(Version)
+				if err != nil {
+					return err
+				}
+				return printStructured(c, c.String("format"), in)
+			})
 		},
 	}
 	prune := &cli.Command{
@@ -31,7 +55,8 @@ func systemCommands() []*cli.Command {
 			&cli.BoolFlag{Name: "volumes", Usage: "also remove volumes no container uses"},
 		},
 	}
-	return []*cli.Command{version, {Name: "system", Usage: "manage the engine as a whole", Subcommands: []*cli.Command{prune}}}
+	sysInfo := *info
+	return []*cli.Command{version, info, {Name: "system", Usage: "manage the engine as a whole", Subcommands: []*cli.Command{prune, &sysInfo}}}
 }
 
 // systemPruneAction is podman's system prune: containers first, so that what they
@@ -69,4 +94,29 @@ func systemPruneAction(c *cli.Context) error {
 		section("Images", ids, err)
 		return errors.Join(errs...)
 	})
+}
+
+// printStructured prints v as JSON (--format json), through a Go template over its
+// JSON form, or as YAML (no --format), as podman's info and version do.
+func printStructured(c *cli.Context, tmpl string, v any) error {
+	switch tmpl {
+	case "json", "{{json .}}":
+		return format.JSON(c.App.Writer, v)
+	case "":
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		var m any
+		if err := yaml.Unmarshal(b, &m); err != nil { // JSON is YAML: keeps the JSON names
+			return err
+		}
+		out, err := yaml.Marshal(m)
+		if err != nil {
+			return err
+		}
+		_, err = c.App.Writer.Write(out)
+		return err
+	}
+	return format.Value(c.App.Writer, tmpl, v)
 }

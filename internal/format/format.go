@@ -120,3 +120,17 @@ func Inspect(w io.Writer, tmpl string, items []any) error {
 	}
 	return nil
 }
+
+// Value prints v through a Go template over its Go fields (podman's info and version
+// templates: {{.Host.Security.Rootless}}, {{.Client.Version}}).
+func Value(w io.Writer, tmpl string, v any) error {
+	tmpl = strings.ReplaceAll(strings.ReplaceAll(tmpl, `\t`, "\t"), `\n`, "\n")
+	t, err := template.New("format").Funcs(funcs).Parse(tmpl + "\n")
+	if err != nil {
+		return fmt.Errorf("invalid --format %q: %w", tmpl, err)
+	}
+	if err := t.Execute(w, v); err != nil {
+		return fmt.Errorf("invalid --format %q: %w", tmpl, err)
+	}
+	return nil
+}
