@@ -16,7 +16,7 @@ func TestInfoAndVersion(t *testing.T) {
 		e.Must(t, "create", "--name", "counted", img, "true")
 		var in struct {
 			Host struct {
-				Security struct{ Rootless bool }
+				Security      struct{ Rootless bool }
 				CgroupVersion string
 			}
 			Store struct {
@@ -43,7 +43,9 @@ func TestInfoAndVersion(t *testing.T) {
 		if v := strings.TrimSpace(e.Must(t, "version", "--format", "{{.Client.Version}}")); v == "" {
 			t.Errorf("[%s] version --format: empty", e.Mode())
 		}
-		var v struct{ Client struct{ Version, OsArch string } }
+		var v struct {
+			Client struct{ Version, OsArch string }
+		}
 		if err := json.Unmarshal([]byte(e.Must(t, "version", "--format", "json")), &v); err != nil || v.Client.OsArch == "" {
 			t.Errorf("[%s] version --format json: %+v %v", e.Mode(), v, err)
 		}
