@@ -3,6 +3,7 @@ package builder
 import (
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 	"syscall"
 
@@ -22,23 +23,37 @@ func (e *RunError) Error() string { return fmt.Sprintf("RUN exited with status %
 // run runs a RUN instruction in a container on the stage's image and commits
 // its changes.
 func (b *build) run(st *stageState, c *instructions.RunCommand) error {
-	if len(c.FlagsUsed) > 0 || len(c.Files) > 0 {
-		return fmt.Errorf("RUN --%s and here-documents are not supported: %w", strings.Join(c.FlagsUsed, ", --"), ErrInvalidArg)
+	for _, f := range c.FlagsUsed {
+		if f != "mount" && f != "network" {
+			return fmt.Errorf("RUN --%s is not supported: %w", f, ErrInvalidArg)
+		}
+	}
+	if len(c.Files) > 0 {
+		return fmt.Errorf("RUN with here-documents is not supported: %w", ErrInvalidArg)
 	}
 	if st.image == "" {
 		return fmt.Errorf("RUN in an empty (scratch) stage: nothing to run: %w", ErrInvalidArg)
 	}
+	mounts, mountKey, release, err := b.runMounts(st, c)
+	if err != nil {
+		return err
+	}
+	defer release()
+	network := b.o.Network
+	if n := instructions.GetNetwork(c); n != instructions.NetworkDefault {
+		network = n
+	}
 	args := st.command(c.ShellDependantCmdLine)
 	env := st.runEnv()
 	createdBy := strings.Join(args, " ")
-	parts := []string{"RUN", strings.Join(args, "\x00"), strings.Join(st.argEnv(), "\x00")}
+	parts := []string{"RUN", strings.Join(args, "\x00"), strings.Join(st.argEnv(), "\x00"), network, strings.Join(mountKey, "\x00")}
 	return b.layerStep(st, createdBy, parts, func() (string, func(), error) {
-		ctr, err := b.runContainer(st, args, env)
+		ctr, err := b.runContainer(st, runSpec{args: args, env: env, network: network, mounts: mounts})
 		if err != nil {
 			return "", nil, err
 		}
 		remove := func() { _ = ctr.RemoveWith(true, true) }
-		if err := tidyMountPoints(b.s, ctr); err != nil {
+		if err := tidyMountPoints(b.s, ctr, mountTargets(st, c)); err != nil {
 			remove()
 			return "", nil, err
 		}
@@ -46,17 +61,39 @@ func (b *build) run(st *stageState, c *instructions.RunCommand) error {
 	})
 }
 
+// mountTargets are the targets of a RUN's --mount flags, and their parents up
+// to the root (the runtime may have made them).
+func mountTargets(st *stageState, c *instructions.RunCommand) []string {
+	var out []string
+	for _, m := range instructions.GetMounts(c) {
+		t := m.Target
+		if !path.IsAbs(t) {
+			t = path.Join(workdir(st), t)
+		}
+		for ; t != "/" && t != "."; t = path.Dir(t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// runSpec is what a RUN container runs, and how.
+type runSpec struct {
+	args, env []string
+	network   string // "" for host
+	mounts    engine.MountOptions
+}
+
 // runContainer creates and runs a container for a RUN and waits for it; the
 // container is returned exited (for its layer) or removed on failure.
-func (b *build) runContainer(st *stageState, args, env []string) (*engine.Container, error) {
+func (b *build) runContainer(st *stageState, rs runSpec) (*engine.Container, error) {
 	noEntrypoint := ""
-	network := b.o.Network
-	if network == "" {
-		network = engine.NetHost
+	if rs.network == "" {
+		rs.network = engine.NetHost
 	}
 	ctr, err := b.r.Create(b.ctx, engine.CreateOptions{
-		Image: st.image, Cmd: args, Entrypoint: &noEntrypoint, Env: env, WorkDir: st.cfg.Config.WorkingDir,
-		User: st.cfg.Config.User, Pull: "never", Net: engine.NetOptions{Networks: []string{network}},
+		Image: st.image, Cmd: rs.args, Entrypoint: &noEntrypoint, Env: rs.env, WorkDir: st.cfg.Config.WorkingDir,
+		User: st.cfg.Config.User, Pull: "never", Net: engine.NetOptions{Networks: []string{rs.network}}, Mounts: rs.mounts,
 	})
 	if err != nil {
 		return nil, err

@@ -12,11 +12,10 @@ import (
 
 // exec runs one instruction of a stage.
 func (b *build) exec(st *stageState, cmd instructions.Command) error {
-	if _, isRun := cmd.(*instructions.RunCommand); !isRun {
-		if ex, ok := cmd.(instructions.SupportsSingleWordExpansion); ok {
-			if err := ex.Expand(b.expander(st)); err != nil {
-				return fmt.Errorf("%v: %w", err, ErrInvalidArg)
-			}
+	// RUN's Expand expands its --mount flags only: the shell expands its command.
+	if ex, ok := cmd.(instructions.SupportsSingleWordExpansion); ok {
+		if err := ex.Expand(b.expander(st)); err != nil {
+			return fmt.Errorf("%v: %w", err, ErrInvalidArg)
 		}
 	}
 	switch c := cmd.(type) {

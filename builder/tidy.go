@@ -24,15 +24,17 @@ var mountPoints = []string{
 
 // tidyMountPoints removes, from an exited RUN container's layer, the mount
 // points the runtime added: empty files and empty directories the image did
-// not have. What the command itself wrote stays.
-func tidyMountPoints(s *storage.Store, ctr *engine.Container) error {
+// not have. What the command itself wrote stays;
+// extra are the RUN's own mount targets.
+func tidyMountPoints(s *storage.Store, ctr *engine.Container, extra []string) error {
+	points := append(append([]string(nil), mountPoints...), extra...)
 	changes, err := s.Changes("", ctr.Layer)
 	if err != nil {
 		return fmt.Errorf("reading the changes of the RUN container: %w", err)
 	}
 	var added []string
 	for _, ch := range changes {
-		if ch.Kind == archive.ChangeAdd && slices.Contains(mountPoints, ch.Path) {
+		if ch.Kind == archive.ChangeAdd && slices.Contains(points, ch.Path) {
 			added = append(added, ch.Path)
 		}
 	}

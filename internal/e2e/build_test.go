@@ -148,6 +148,31 @@ func historyHas(h []historyEntry, s string) bool {
 	return false
 }
 
+// TestBuildRunMounts: RUN --mount=type=cache keeps its directory between
+// builds, type=bind shows a context file, type=tmpfs a scratch directory; none
+// of them ends up in the image. RUN --network=none has only a loopback.
+func TestBuildRunMounts(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		bb := ctrSetup(t, e)
+		ctx := buildContext(t, e, "ctx", map[string]string{"file.txt": "from-context\n", "Dockerfile": "FROM " + bb + `
+RUN --mount=type=cache,target=/var/cache/app echo run >> /var/cache/app/log && echo "cache-lines $(wc -l < /var/cache/app/log)"
+RUN --mount=type=bind,source=file.txt,target=/in.txt --mount=type=tmpfs,target=/scratch cat /in.txt && touch /scratch/x
+RUN --network=none echo "links $(ip -o link | wc -l)"
+`})
+		res := e.Run("build", "--no-cache", "-t", "mounts", ctx)
+		if res.Code != 0 || !hasLine(res.Stdout, "cache-lines 1") || !hasLine(res.Stdout, "from-context") || !hasLine(res.Stdout, "links 1") {
+			t.Fatalf("[%s] build with RUN mounts:\n%s", e.Mode(), res)
+		}
+		if res := e.Run("build", "--no-cache", "-t", "mounts", ctx); !hasLine(res.Stdout, "cache-lines 2") {
+			t.Errorf("[%s] the cache mount did not keep its content:\n%s", e.Mode(), res)
+		}
+		wantOut(t, e, e.Run("run", "--rm", "--network", "none", "mounts", "sh", "-c", "ls /var/cache/app /in.txt /scratch 2>/dev/null; echo done"), "done\n")
+		wantError(t, e, e.Run("build", "-q", buildContext(t, e, "secret", map[string]string{"Dockerfile": "FROM " + bb + "\nRUN --mount=type=secret,id=x true\n"})),
+			125, false, "not supported")
+		noContainers(t, e, "builds")
+	})
+}
+
 // TestBuildMultiStage copies from an earlier stage and builds a --target.
 func TestBuildMultiStage(t *testing.T) {
 	bothModes(t, func(t *testing.T, e *testutil.Engine) {
