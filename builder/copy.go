@@ -22,7 +22,8 @@ type copyJob struct {
 	dest    string   // absolute destination in the image
 	destDir bool     // dest names a directory to copy into
 	owner   idtools.IDPair
-	unpack  bool // ADD: local tar archives are extracted
+	chmod   *os.FileMode // --chmod: the mode of every copied file and directory
+	unpack  bool         // ADD: local tar archives are extracted
 }
 
 // run copies into rootfs. Sources are archived from their root (the archiver
@@ -55,7 +56,10 @@ func (j *copyJob) one(rootfs, rel string) error {
 		if rel != "." {
 			rebase[rel] = "."
 		}
-		return j.untar(dir, rel, rebase)
+		if err := j.untar(dir, rel, rebase); err != nil {
+			return err
+		}
+		return j.applyChmod(rel, dir)
 	}
 	target := j.dest
 	if j.destDir {
@@ -65,7 +69,76 @@ func (j *copyJob) one(rootfs, rel string) error {
 	if err != nil {
 		return err
 	}
-	return j.untar(dir, rel, map[string]string{rel: path.Base(target)})
+	if err := j.untar(dir, rel, map[string]string{rel: path.Base(target)}); err != nil {
+		return err
+	}
+	return j.applyChmod("", filepath.Join(dir, path.Base(target)))
+}
+
+// applyChmod sets --chmod's mode on what a copy wrote: the file at dst, or
+// (rel is a source directory) every entry of rel copied under dst. Symlinks
+// keep theirs; paths are those the copy just made inside dst, which was
+// resolved within the root.
+func (j *copyJob) applyChmod(rel, dst string) error {
+	if j.chmod == nil {
+		return nil
+	}
+	if rel == "" {
+		return chmodNoFollow(dst, *j.chmod)
+	}
+	return filepath.WalkDir(filepath.Join(j.src.root, rel), func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		r, _ := filepath.Rel(filepath.Join(j.src.root, rel), p)
+		full, _ := filepath.Rel(j.src.root, p)
+		if r != "." && j.src.excluded(full) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		return chmodNoFollow(filepath.Join(dst, r), *j.chmod)
+	})
+}
+
+func chmodNoFollow(p string, mode os.FileMode) error {
+	fi, err := os.Lstat(p)
+	if err != nil || fi.Mode()&os.ModeSymlink != 0 {
+		return nil
+	}
+	if err := os.Chmod(p, mode); err != nil {
+		return fmt.Errorf("--chmod: %w", err)
+	}
+	return nil
+}
+
+// parseChmod reads --chmod's octal mode.
+func parseChmod(s string) (*os.FileMode, error) {
+	if s == "" {
+		return nil, nil
+	}
+	v, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || v > 0o7777 {
+		return nil, fmt.Errorf("--chmod=%s: want an octal mode: %w", s, ErrInvalidArg)
+	}
+	m := os.FileMode(v&0o777) | modeBits(v)
+	return &m, nil
+}
+
+// modeBits maps the setuid, setgid and sticky bits of an octal mode.
+func modeBits(v uint64) os.FileMode {
+	var m os.FileMode
+	if v&0o4000 != 0 {
+		m |= os.ModeSetuid
+	}
+	if v&0o2000 != 0 {
+		m |= os.ModeSetgid
+	}
+	if v&0o1000 != 0 {
+		m |= os.ModeSticky
+	}
+	return m
 }
 
 func (j *copyJob) untar(dir, rel string, rebase map[string]string) error {

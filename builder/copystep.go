@@ -18,8 +18,12 @@ type copyFlags struct {
 // copy runs COPY or ADD: sources from the context (or, with --from, from a
 // stage or image) into a new layer.
 func (b *build) copy(st *stageState, sd instructions.SourcesAndDest, f copyFlags) error {
-	if f.chmod != "" || f.parents || len(f.exclude) > 0 || f.checksum != "" || len(sd.SourceContents) > 0 {
-		return fmt.Errorf("%s: --chmod, --parents, --exclude, --checksum and here-documents are not supported: %w", f.code, ErrInvalidArg)
+	if f.parents || len(f.exclude) > 0 || f.checksum != "" || len(sd.SourceContents) > 0 {
+		return fmt.Errorf("%s: --parents, --exclude, --checksum and here-documents are not supported: %w", f.code, ErrInvalidArg)
+	}
+	mode, err := parseChmod(f.chmod)
+	if err != nil {
+		return err
 	}
 	src := b.context
 	if f.from != "" {
@@ -52,14 +56,14 @@ func (b *build) copy(st *stageState, sd instructions.SourcesAndDest, f copyFlags
 		what = "multi"
 	}
 	createdBy := fmt.Sprintf("/bin/sh -c #(nop) %s %s:%s in %s", f.code, what, shortSum(sum), sd.DestPath)
-	parts := []string{f.code, f.from, f.chown, sum, dest, fmt.Sprint(destDir)}
+	parts := []string{f.code, f.from, f.chown, f.chmod, sum, dest, fmt.Sprint(destDir)}
 	return b.layerStep(st, createdBy, parts, func() (string, func(), error) {
 		return b.scratchLayer(st, func(rootfs string) error {
 			owner, err := parseChown(rootfs, f.chown)
 			if err != nil {
 				return err
 			}
-			job := &copyJob{src: src, rels: rels, dest: dest, owner: owner, unpack: f.unpack,
+			job := &copyJob{src: src, rels: rels, dest: dest, owner: owner, chmod: mode, unpack: f.unpack,
 				destDir: destDir || isDirIn(rootfs, dest)}
 			return job.run(rootfs)
 		})

@@ -60,6 +60,7 @@ WORKDIR $APP
 COPY file.txt data/
 COPY dir ./dir/
 COPY --chown=app:app file.txt /owned
+COPY --chmod=700 dir /private/
 ADD archive.tar /unpacked/
 RUN echo marker-after-copy && cat data/file.txt dir/a > combined
 USER app
@@ -86,12 +87,13 @@ CMD ["cat /greeting combined; pwd; id -u; echo $APP; stat -c %U /owned; ls /unpa
 		lines := strings.Split(strings.TrimSpace(res.Stdout), "\n")
 		id := lines[len(lines)-1]
 		wantOut(t, e, e.Run("run", "--rm", "--network", "none", "built"), "hi there\none\na\n/app\n1000\n/app\napp\nx\na\n")
+		wantOut(t, e, e.Run("run", "--rm", "--network", "none", "-u", "0", "--entrypoint", "stat", "built", "-c", "%a %n", "/private/a"), "700 /private/a\n")
 		d := inspectImage(t, e, "built")
 		if d.ID != id || d.Config.Labels["team"] != "build" || d.Config.Labels["version"] != "1.0" || d.Config.StopSignal != "SIGTERM" {
 			t.Errorf("[%s] built image: id %s (build printed %s), labels %v, stop signal %q", e.Mode(), d.ID, id, d.Config.Labels, d.Config.StopSignal)
 		}
-		if _, ok := d.Config.ExposedPorts["53/udp"]; !ok || d.Config.Volumes == nil || len(d.RootFS.Layers) != 7 {
-			t.Errorf("[%s] built image: ports %v, volumes %v, %d layers (want 53/udp, /data, 7 layers: base, 2 RUN, 3 COPY, ADD)",
+		if _, ok := d.Config.ExposedPorts["53/udp"]; !ok || d.Config.Volumes == nil || len(d.RootFS.Layers) != 8 {
+			t.Errorf("[%s] built image: ports %v, volumes %v, %d layers (want 53/udp, /data, 8 layers: base, 2 RUN, 4 COPY, ADD)",
 				e.Mode(), d.Config.ExposedPorts, d.Config.Volumes, len(d.RootFS.Layers))
 		}
 		if h := imageHistory(t, e, "built"); h[0].ID != id || !historyHas(h, "marker-first-run") || !historyHas(h, "LABEL team=build") {
