@@ -214,7 +214,9 @@ func TestBuildBadInput(t *testing.T) {
 			files["Dockerfile"] = dockerfile
 			return buildContext(t, e, name, files)
 		}
-		// The store's container records exist once a container has: not a leftover.
+		// The store's container records (and the runtime's files in the run root)
+		// exist once a container has run: not a leftover of a failed build.
+		e.Must(t, "run", "--rm", "--network", "none", bb, "true")
 		e.Must(t, "create", "--name", "first", "--network", "none", bb, "true")
 		e.Must(t, "rm", "first")
 		before := snapshot(t, e)
