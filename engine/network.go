@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 
 	imgspec "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -207,7 +209,7 @@ func (c *Container) specNet(spec *specs.Spec, runDir, hostname string) error {
 	if nc.Mode == "" {
 		nc.Mode = NetNone // made before networking existed
 	}
-	var st *netcni.State
+	netcniHosts := false // netcni writes /etc/hosts (and keeps it current)
 	switch nc.Mode {
 	case NetHost:
 		setNetns(spec, "", false)
@@ -221,17 +223,18 @@ func (c *Container) specNet(spec *specs.Spec, runDir, hostname string) error {
 		}
 		setNetns(spec, path, true)
 	case NetBridge, NetSlirp:
-		var err error
-		st, err = c.r.Networks().Setup(context.Background(), netcni.SetupOptions{
+		p, err := c.r.Networks().Start(context.Background(), netcni.SetupOptions{
 			ContainerID: c.ID, Name: c.Name, Hostname: hostname, RunDir: runDir, Slirp: nc.Mode == NetSlirp,
 			Networks: nc.Networks, Ports: nc.Ports, AddHosts: nc.AddHosts,
 		})
 		if err != nil {
 			return fmt.Errorf("container %s: %w", c.Name, netErr(err))
 		}
-		setNetns(spec, st.NetNS, true)
+		pendingNets.Store(c.ID, p)
+		setNetns(spec, p.NetNS, true)
+		netcniHosts = true
 	}
-	etc, err := writeEtcFiles(runDir, hostname, c.Name, nc, st)
+	etc, err := writeEtcFiles(runDir, hostname, c.Name, nc, netcniHosts)
 	if err != nil {
 		_ = c.teardownNet()
 		return err
@@ -245,6 +248,33 @@ func (c *Container) specNet(spec *specs.Spec, runDir, hostname string) error {
 		if !taken[m.Destination] {
 			spec.Mounts = append(spec.Mounts, m)
 		}
+	}
+	return nil
+}
+
+// pendingNets holds the network setups (netcni.Pending) that specNet started in
+// this process, by container id, until waitNet.
+var pendingNets sync.Map
+
+// waitNet waits for the network setup that specNet started: Start calls it once
+// the monitor has created the container, which the CNI ADDs overlapped (see
+// netcni.Manager.Start), and before the container's process starts. When the
+// setup failed (and undid itself), the created container is killed, so that its
+// monitor cleans up and exits, and the error is returned. Without a pending setup
+// (none, host, container:) it returns at once.
+func (c *Container) waitNet() error {
+	v, ok := pendingNets.LoadAndDelete(c.ID)
+	if !ok {
+		return nil
+	}
+	if _, err := v.(*netcni.Pending).Wait(); err != nil {
+		if st, serr := c.State(); serr == nil && st.Pid != 0 {
+			if run, rerr := c.RunDir(); rerr == nil {
+				_ = os.WriteFile(filepath.Join(run, fileStopped), nil, 0o600) // no restart
+			}
+			_ = c.signal(st, syscall.SIGKILL)
+		}
+		return fmt.Errorf("container %s: %w", c.Name, netErr(err))
 	}
 	return nil
 }
@@ -303,6 +333,9 @@ func netErr(err error) error {
 
 // teardownNet releases what specNet set up; idempotent, also after a crash.
 func (c *Container) teardownNet() error {
+	if v, ok := pendingNets.LoadAndDelete(c.ID); ok {
+		_, _ = v.(*netcni.Pending).Wait() // a setup that failed undid itself
+	}
 	run, err := c.RunDir()
 	if err != nil {
 		return err
@@ -312,15 +345,15 @@ func (c *Container) teardownNet() error {
 
 // writeEtcFiles writes the container's /etc/hostname, /etc/hosts and /etc/resolv.conf
 // into its run directory and returns the bind mounts for them. With a CNI network or
-// slirp4netns, netcni wrote /etc/hosts already (and keeps it current).
-func writeEtcFiles(runDir, hostname, name string, nc NetConfig, st *netcni.State) ([]specs.Mount, error) {
+// slirp4netns (netcniHosts), netcni wrote /etc/hosts already (and keeps it current).
+func writeEtcFiles(runDir, hostname, name string, nc NetConfig, netcniHosts bool) ([]specs.Mount, error) {
 	hostResolv, _ := os.ReadFile("/etc/resolv.conf")
 	files := map[string][]byte{
 		"hostname":    []byte(hostname + "\n"),
 		"resolv.conf": netcni.ResolvConf(hostResolv, nc.DNS, nc.DNSSearch, nc.DNSOptions, nc.Mode == NetSlirp),
 	}
 	switch {
-	case st != nil:
+	case netcniHosts:
 	case nc.Mode == NetHost:
 		hosts, _ := os.ReadFile("/etc/hosts")
 		files["hosts"] = hosts

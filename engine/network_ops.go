@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/engine-dev/engine/netcni"
 )
@@ -109,8 +113,10 @@ func (r *Runtime) ReleaseLeakedNetworks() error {
 			continue
 		}
 		if st.Running() || (st.Status == StatusCreated && st.MonitorPid != 0) {
-			live[c.ID] = true
-			continue
+			if !c.abandonNet() {
+				live[c.ID] = true
+				continue
+			}
 		}
 		unlock, err := c.lock()
 		if err != nil {
@@ -125,6 +131,35 @@ func (r *Runtime) ReleaseLeakedNetworks() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// abandonNet stops a container whose network setup the starting process left
+// unfinished (killed while the CNI ADDs ran, see netcni.Manager.Start): its process
+// never started and never will, so it is killed (its monitor then exits) and its
+// network released like that of any stopped container. false when the container's
+// setup finished.
+func (c *Container) abandonNet() bool {
+	run, err := c.RunDir()
+	if err != nil || !c.r.Networks().SetupAbandoned(run) {
+		return false
+	}
+	_ = os.WriteFile(filepath.Join(run, fileStopped), nil, 0o600) // no restart
+	// The monitor may still be creating the container (it outlives the killed
+	// CLI): kill the container's init once it exists, and wait for the monitor to
+	// record the exit (it then cleans up; ReleaseLeakedNetworks tears the network
+	// down itself too, both are idempotent).
+	killed := false
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		now, err := c.readState()
+		if err != nil || now.Status == StatusExited {
+			break
+		}
+		if now.Pid != 0 && !killed {
+			_ = c.signal(now, syscall.SIGKILL)
+			killed = true
+		}
+	}
+	return true
 }
 
 // Connect joins the container to one more network: in its config, and at once

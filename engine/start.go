@@ -95,6 +95,9 @@ func (c *Container) Start(opts StartOptions) error {
 	if err := c.launchMonitor(run); err != nil {
 		return err
 	}
+	if err := c.waitNet(); err != nil { // network.go: ADD overlapped the create
+		return err
+	}
 	if opts.Attach {
 		return nil // the caller runs Exec once attached
 	}

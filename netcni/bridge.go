@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"sync"
 
 	"github.com/vishvananda/netlink"
 )
@@ -32,6 +33,19 @@ func ensureBridge(n *Network) error {
 		return fmt.Errorf("setting bridge %s up: %w", n.NetworkInterface, err)
 	}
 	return nil
+}
+
+// checkForwardAsync starts forwardFiltered and returns the function that waits
+// for its answer.
+func checkForwardAsync() func() bool {
+	c := make(chan bool, 1)
+	go func() { c <- forwardFiltered() }()
+	var once sync.Once
+	var v bool
+	return func() bool {
+		once.Do(func() { v = <-c })
+		return v
+	}
 }
 
 // forwardFiltered tells whether the host's FORWARD chain may drop the containers'

@@ -17,6 +17,7 @@ type plugins struct {
 	portmap  bool
 	firewall bool
 	tuning   bool
+	pinned   bool // engine's own plugin build (pinnedPlugins): its options are honoured
 }
 
 var allPlugins = &plugins{portmap: true, firewall: true, tuning: true}
@@ -33,11 +34,11 @@ func (m *Manager) conflist(n *Network, p *plugins) (*conflistFile, error) {
 	switch n.Driver {
 	case "bridge":
 		list = append(list, map[string]any{
-			"type": "bridge", "bridge": n.NetworkInterface, "isGateway": true, "ipMasq": !n.Internal,
+			"type": "bridge", "bridge": n.NetworkInterface, "isGateway": true, "ipMasq": !n.Internal, "ipMasqBackend": masqBackend(),
 			"hairpinMode": true, "ipam": m.ipam(n), "capabilities": map[string]bool{"ips": true, "mac": true},
 		})
 		if p.portmap && !n.Internal {
-			list = append(list, map[string]any{"type": "portmap", "backend": "iptables",
+			list = append(list, map[string]any{"type": "portmap", "backend": portmapBackend(p.pinned),
 				"capabilities": map[string]bool{"portMappings": true}})
 		}
 		if p.firewall {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/containernetworking/cni/pkg/invoke"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,6 +25,7 @@ type Manager struct {
 	stateDir string
 	rootless bool
 	path     []string
+	own      []string // engine's own plugin directories (the pinned build)
 }
 
 // New returns a manager for the store's directories; it creates nothing yet.
@@ -33,7 +35,34 @@ func New(o Options) *Manager {
 		stateDir: filepath.Join(o.RunRoot, "engine", "net"),
 		rootless: o.Rootless,
 		path:     pluginPath(o.Exe),
+		own:      ownPluginDirs(o.Exe),
 	}
+}
+
+// ownPluginDirs are the directories where engine installs the plugins it builds from
+// the pinned module (bin/cni next to the binary, or PREFIX/libexec/engine/cni).
+func ownPluginDirs(exe string) []string {
+	if exe == "" {
+		return nil
+	}
+	dir := filepath.Dir(exe)
+	return []string{filepath.Join(dir, "cni"), filepath.Join(dir, "..", "libexec", "engine", "cni")}
+}
+
+// pinnedPlugins tells whether the bridge plugin that ADD runs is engine's own
+// build, whose options (the netfilter backends) engine relies on; a distribution's
+// older plugins ignore them.
+func (m *Manager) pinnedPlugins() bool {
+	bin, err := invoke.FindInPath("bridge", m.path)
+	if err != nil {
+		return false
+	}
+	for _, d := range m.own {
+		if filepath.Clean(filepath.Dir(bin)) == filepath.Clean(d) {
+			return true
+		}
+	}
+	return false
 }
 
 // pluginPath is where CNI plugins are looked for: $CNI_PATH, bin/cni next to the

@@ -27,6 +27,41 @@ type SetupOptions struct {
 // to slirp4netns), publishes its ports and writes its /etc/hosts. On failure it
 // undoes what it did. A previous setup left in RunDir (a crash) is torn down first.
 func (m *Manager) Setup(ctx context.Context, o SetupOptions) (*State, error) {
+	p, err := m.Start(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return p.Wait()
+}
+
+// Pending is a network setup whose CNI ADDs (or slirp4netns start) run in the
+// background; see Start.
+type Pending struct {
+	NetNS     string // the container's network namespace (bind mount), there already
+	HostsPath string // its /etc/hosts, there already, complete once Wait returns
+	done      chan struct{}
+	st        *State
+	err       error
+}
+
+// Wait waits for the setup to finish and returns what it did; after an error the
+// setup was undone.
+func (p *Pending) Wait() (*State, error) {
+	<-p.done
+	return p.st, p.err
+}
+
+// Start is Setup in two halves. Before it returns, what bad input or a busy host
+// can fail is done: the networks are resolved, the ports bound, the netns made
+// (so that the container can be created in it) and /etc/hosts written (so that it
+// can be bind-mounted). The CNI ADDs, which cost 100 to 300 ms of plugin execs,
+// then run in the background, holding the store's network lock, while the caller
+// creates the container; the caller waits (Pending.Wait) before the container's
+// process starts. Each step is recorded first in RUNDIR/network.json as Setup does,
+// so a process killed meanwhile leaves what Teardown and Prune undo.
+func (m *Manager) Start(ctx context.Context, o SetupOptions) (*Pending, error) {
+	// The FORWARD check execs iptables: it runs while the netns is made.
+	firewall := checkForwardAsync()
 	if err := m.Teardown(ctx, o.RunDir); err != nil {
 		return nil, err
 	}
@@ -39,44 +74,69 @@ func (m *Manager) Setup(ctx context.Context, o SetupOptions) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
 	st := &State{ContainerID: o.ContainerID, Name: o.Name, Hostname: o.Hostname, Mode: "bridge",
 		NetNS: filepath.Join(o.RunDir, "netns"), HostsPath: filepath.Join(o.RunDir, "hosts")}
 	if o.Slirp {
 		st.Mode = "slirp4netns"
 	}
 	if st.Ports, err = bindPorts(o.Ports, m.takenPorts()); err != nil {
+		unlock()
 		return nil, err
 	}
-	if err := m.setupLocked(ctx, o, st, nets); err != nil {
+	if err := m.prepareLocked(o, st); err != nil {
 		_ = m.teardownLocked(ctx, o.RunDir, st)
+		unlock()
 		return nil, err
 	}
-	return st, nil
+	p := &Pending{NetNS: st.NetNS, HostsPath: st.HostsPath, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		defer unlock()
+		if err := m.attachAll(ctx, o, st, nets, firewall); err != nil {
+			_ = m.teardownLocked(ctx, o.RunDir, st)
+			p.err = err
+			return
+		}
+		p.st = st
+	}()
+	return p, nil
 }
 
-func (m *Manager) setupLocked(ctx context.Context, o SetupOptions, st *State, nets []*Network) error {
+// prepareLocked records st, makes the netns and a first /etc/hosts (the
+// container's own names, without an address yet).
+func (m *Manager) prepareLocked(o SetupOptions, st *State) error {
+	st.Pending = true
 	if err := writeState(o.RunDir, st); err != nil {
 		return fmt.Errorf("writing network state: %w", err)
 	}
 	if err := createNetns(st.NetNS); err != nil {
 		return err
 	}
+	if err := writeFileAtomic(st.HostsPath, []byte(hostsBase(st, o.AddHosts)), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", st.HostsPath, err)
+	}
+	return nil
+}
+
+// attachAll starts slirp4netns or joins st's netns to nets, then writes the
+// hosts files that name it.
+func (m *Manager) attachAll(ctx context.Context, o SetupOptions, st *State, nets []*Network, firewall func() bool) error {
 	if o.Slirp {
 		if err := m.startSlirp(o.RunDir, st); err != nil {
 			return err
 		}
 	}
 	for i, n := range nets {
-		if err := m.attach(ctx, o.RunDir, st, n, o.Networks[i], fmt.Sprintf("eth%d", i)); err != nil {
+		if err := m.attach(ctx, o.RunDir, st, n, o.Networks[i], fmt.Sprintf("eth%d", i), firewall()); err != nil {
 			return err
 		}
 	}
 	st.HostsBase = hostsBase(st, o.AddHosts)
-	if err := writeState(o.RunDir, st); err != nil {
+	if err := m.refreshHosts(st); err != nil {
 		return err
 	}
-	return m.refreshHosts(st)
+	st.Pending = false
+	return writeState(o.RunDir, st)
 }
 
 // resolve looks the requested networks up; as root an empty list means the default.
@@ -92,9 +152,10 @@ func (m *Manager) resolve(reqs []Request) ([]*Network, error) {
 	return out, nil
 }
 
-// attach runs CNI ADD of network n for interface ifName, recording the intent first.
-func (m *Manager) attach(ctx context.Context, runDir string, st *State, n *Network, r Request, ifName string) error {
-	p := &plugins{portmap: len(st.Ports) > 0 && len(st.Attachments) == 0, firewall: forwardFiltered()}
+// attach runs CNI ADD of network n for interface ifName, recording the intent
+// first; firewall says whether the firewall plugin runs (forwardFiltered).
+func (m *Manager) attach(ctx context.Context, runDir string, st *State, n *Network, r Request, ifName string, firewall bool) error {
+	p := &plugins{portmap: len(st.Ports) > 0 && len(st.Attachments) == 0, firewall: firewall, pinned: m.pinnedPlugins()}
 	f, err := m.conflist(n, p)
 	if err != nil {
 		return err
@@ -103,7 +164,7 @@ func (m *Manager) attach(ctx context.Context, runDir string, st *State, n *Netwo
 	if err != nil {
 		return err
 	}
-	a := Attachment{Network: n.Name, Interface: ifName, Aliases: r.Aliases, Conflist: raw}
+	a := Attachment{Network: n.Name, Interface: ifName, Aliases: r.Aliases, Conflist: raw, Pinned: p.pinned}
 	if p.portmap {
 		a.Ports = st.Ports
 	}
@@ -125,8 +186,8 @@ func (m *Manager) attach(ctx context.Context, runDir string, st *State, n *Netwo
 	return writeState(runDir, st)
 }
 
-func (m *Manager) cni() *libcni.CNIConfig {
-	return libcni.NewCNIConfigWithCacheDir(m.path, filepath.Join(m.stateDir, "cache"), nil)
+func (m *Manager) cni(e *cniExec) *libcni.CNIConfig {
+	return libcni.NewCNIConfigWithCacheDir(m.path, filepath.Join(m.stateDir, "cache"), e)
 }
 
 func (m *Manager) runtimeConf(st *State, a *Attachment, r Request) *libcni.RuntimeConf {
@@ -158,22 +219,11 @@ func (m *Manager) cniAdd(ctx context.Context, st *State, a *Attachment, r Reques
 	if err != nil {
 		return nil, err
 	}
-	res, err := m.cni().AddNetworkList(ctx, list, m.runtimeConf(st, a, r))
+	res, err := m.cni(&cniExec{}).AddNetworkList(ctx, list, m.runtimeConf(st, a, r))
 	if err != nil {
 		return nil, errors.New(oneLine(err.Error()))
 	}
 	return types100.NewResultFromResult(res)
-}
-
-func (m *Manager) cniDel(ctx context.Context, st *State, a *Attachment) error {
-	list, err := libcni.ConfListFromBytes(a.Conflist)
-	if err != nil {
-		return err
-	}
-	if err := m.cni().DelNetworkList(ctx, list, m.runtimeConf(st, a, Request{})); err != nil {
-		return fmt.Errorf("tearing down network %s: %s", a.Network, oneLine(err.Error()))
-	}
-	return nil
 }
 
 // fillFromResult copies the address, gateway and MAC of ifName out of an ADD result.

@@ -28,7 +28,10 @@ type Attachment struct {
 	// Conflist is exactly what ADD ran, so that DEL runs the same plugins even if
 	// the network's config changed or was removed meanwhile.
 	Conflist json.RawMessage `json:"conflist,omitempty"`
-	Ports    []PortMapping   `json:"ports,omitempty"`
+	// Pinned: ADD ran engine's own plugin build, which honours the netfilter
+	// backends the conflist names (so DEL may hide the other tools, see delPaths).
+	Pinned bool          `json:"pinned,omitempty"`
+	Ports  []PortMapping `json:"ports,omitempty"`
 }
 
 // State is what Setup did for one container, kept in RUNDIR/network.json. It is
@@ -49,6 +52,10 @@ type State struct {
 	// HostsBase is the container's own part of /etc/hosts (localhost, itself,
 	// --add-host); the entries of its peers are appended to it on every rewrite.
 	HostsBase string `json:"hostsBase,omitempty"`
+	// Pending: Start's CNI ADDs have not finished. Read under the store's network
+	// lock (which Start holds until they finish), it means the process that ran
+	// them was killed: the container's process never started (see SetupAbandoned).
+	Pending bool `json:"pending,omitempty"`
 }
 
 const stateFile = "network.json"
@@ -84,4 +91,18 @@ func (st *State) IPs() map[string]string {
 		out[a.Network] = a.IP
 	}
 	return out
+}
+
+// SetupAbandoned tells whether the network setup of the container in runDir was
+// left unfinished by a process that died (Start's CNI ADDs run while the container
+// is created; a CLI killed then leaves a created container that never runs). It
+// waits for a setup in progress in another process.
+func (m *Manager) SetupAbandoned(runDir string) bool {
+	unlock, err := m.lock()
+	if err != nil {
+		return false
+	}
+	defer unlock()
+	st, err := ReadState(runDir)
+	return err == nil && st != nil && st.Pending
 }

@@ -37,17 +37,23 @@ func (m *Manager) teardownLocked(ctx context.Context, runDir string, st *State) 
 	stopSlirp(st)
 	// DEL before the netns goes: the bridge plugin finds the addresses whose
 	// masquerade rules it removes on the container's interface, and with no netns it
-	// only releases the lease (the rules would leak).
+	// only releases the lease (the rules would leak). The DELs of all networks run at
+	// once, and meanwhile the peers' /etc/hosts are rewritten and idle bridges removed
+	// (neither needs the container's veth gone).
+	var waits []func() error
 	for i := len(st.Attachments) - 1; i >= 0; i-- {
 		a := &st.Attachments[i]
-		if err := m.cniDel(ctx, st, a); err != nil {
+		waits = append(waits, m.startDel(ctx, st, a))
+		m.unregister(a.Network, st.ContainerID)
+		m.afterLeave(a.Network, st.ContainerID)
+	}
+	for _, wait := range waits {
+		if err := wait(); err != nil {
 			// A DEL that cannot succeed (a macvlan parent that is gone, a plugin
 			// removed) must not make the container impossible to remove: say so and
 			// go on, as podman does; the netns removal below still frees the veth.
 			logrus.Warnf("container %s: %v", shortID(st.ContainerID), err)
 		}
-		m.unregister(a.Network, st.ContainerID)
-		m.afterLeave(a.Network, st.ContainerID)
 	}
 	if st.Mode == "slirp4netns" {
 		m.unregister(slirpNetwork, st.ContainerID)

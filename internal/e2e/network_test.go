@@ -88,15 +88,8 @@ func netLeakCheck(t *testing.T, e *testutil.Engine) {
 			t.Errorf("[%s] bridge %s left with no container on it", e.Mode(), br)
 		}
 	}
-	if out, err := exec.Command("iptables-save").Output(); err == nil {
-		for _, line := range strings.Split(string(out), "\n") {
-			for _, s := range subnets {
-				prefix := strings.TrimSuffix(s[:strings.LastIndexByte(s, '.')+1], ".")
-				if strings.Contains(line, prefix+".") && strings.HasPrefix(line, "-A") {
-					t.Errorf("[%s] iptables rule of subnet %s left: %s", e.Mode(), s, line)
-				}
-			}
-		}
+	for _, leak := range netfilterLeaks(subnets) {
+		t.Errorf("[%s] %s", e.Mode(), leak)
 	}
 	leases, _ := filepath.Glob(filepath.Join(e.RunRoot, "engine", "net", "ipam", "*", "*.*.*.*"))
 	if len(leases) > 0 {
@@ -105,6 +98,38 @@ func netLeakCheck(t *testing.T, e *testutil.Engine) {
 	if procs := slirpProcs(e); len(procs) > 0 {
 		t.Errorf("[%s] slirp4netns processes left: %v", e.Mode(), procs)
 	}
+}
+
+// netfilterLeaks lists the iptables rules (iptables-save) and nftables rules (nft
+// list ruleset: the masquerade and portmap tables) that name an address of one of
+// subnets (IPv4 /24s).
+func netfilterLeaks(subnets []string) []string {
+	var out []string
+	scan := func(tool string, args []string, isRule func(string) bool) {
+		b, err := exec.Command(tool, args...).Output()
+		if err != nil {
+			return
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			for _, s := range subnets {
+				prefix := s[:strings.LastIndexByte(s, '.')+1] // "10.89.3."
+				if isRule(line) && strings.Contains(line, prefix) {
+					out = append(out, fmt.Sprintf("%s rule of subnet %s left: %s", tool, s, strings.TrimSpace(line)))
+				}
+			}
+		}
+	}
+	scan("iptables-save", nil, func(l string) bool { return strings.HasPrefix(l, "-A") })
+	// iptables-nft's own tables show in both; only engine's nft tables count here.
+	var table string
+	scan("nft", []string{"list", "ruleset"}, func(l string) bool {
+		if f := strings.Fields(l); len(f) >= 3 && f[0] == "table" {
+			table = f[1] + " " + f[2]
+		}
+		return table != "ip nat" && table != "ip filter" && table != "ip6 nat" && table != "ip6 filter" &&
+			!strings.HasPrefix(strings.TrimSpace(l), "table ")
+	})
+	return out
 }
 
 // slirpProcs lists slirp4netns processes serving a netns under e's directory.
@@ -432,6 +457,10 @@ func netLeakCheckNow(t *testing.T, e *testutil.Engine, n string) {
 	t.Helper()
 	if leases, _ := filepath.Glob(filepath.Join(e.RunRoot, "engine", "net", "ipam", n, "*.*.*.*")); len(leases) > 0 {
 		t.Errorf("[%s] IPAM leases left after prune: %v", e.Mode(), leases)
+	}
+	_, subnets := storeBridges(t, e)
+	for _, leak := range netfilterLeaks(subnets) {
+		t.Errorf("[%s] after prune: %s", e.Mode(), leak)
 	}
 	if m := storeMounts(t, e); len(m) > 0 {
 		for _, x := range m {
