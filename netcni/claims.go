@@ -73,6 +73,51 @@ func liveClaims() []claimRecord {
 	return out
 }
 
+// SweepClaims removes the stale claims of the host (their network config is gone:
+// a store deleted without `network rm`, a finished test) and the idle bridges they
+// leave: a bridge named only by stale claims, with no port, is deleted. It returns
+// the bridges whose claims it removed. `network prune` and `system prune` run it;
+// allocation also skips stale claims, so this only tidies /run/engine/claims.
+func SweepClaims() ([]string, error) {
+	unlock, err := flockFile(claimsLock)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	all := readClaims()
+	live := map[string]bool{}
+	for _, c := range liveClaims() { // removes the stale ones
+		live[c.Bridge] = true
+	}
+	var out []string
+	for _, c := range all {
+		if live[c.Bridge] {
+			continue
+		}
+		out = append(out, c.Bridge)
+		deleteIdleBridge(c.Bridge)
+	}
+	return out, nil
+}
+
+// deleteIdleBridge deletes the bridge called name if it has no port.
+func deleteIdleBridge(name string) {
+	l, err := netlink.LinkByName(name)
+	if err != nil || l.Type() != "bridge" {
+		return
+	}
+	links, err := netlink.LinkList()
+	if err != nil {
+		return
+	}
+	for _, p := range links {
+		if p.Attrs().MasterIndex == l.Attrs().Index {
+			return
+		}
+	}
+	_ = netlink.LinkDel(l)
+}
+
 // hostNets are the IPv4 destinations the host routes (but the default route).
 func hostNets() ([]*net.IPNet, error) {
 	routes, err := netlink.RouteList(nil, netlink.FAMILY_V4)

@@ -10,7 +10,8 @@ import (
 // Prune releases the attachments of every container not in live (ids of the
 // store's running containers): what a killed monitor or CLI left behind. Their
 // recorded state drives the same DEL as Teardown; an attachment without a readable
-// state is just forgotten. Idle bridges of the store are removed.
+// state is just forgotten. Idle bridges of the store are removed, and so are the
+// host's stale claims (SweepClaims; as root).
 func (m *Manager) Prune(ctx context.Context, live map[string]bool) error {
 	unlock, err := m.lock()
 	if err != nil {
@@ -44,6 +45,11 @@ func (m *Manager) Prune(ctx context.Context, live map[string]bool) error {
 	all, _ := m.list()
 	for _, n := range all {
 		_ = deleteBridgeIfIdle(m, n)
+	}
+	if !m.rootless {
+		if _, err := SweepClaims(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }
