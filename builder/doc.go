@@ -17,9 +17,14 @@
 //     symlink makes a copy leave its root.
 //   - Every RUN, COPY and ADD commits a layer and an intermediate image (no names)
 //     through storage.NewImage; config-only instructions (ENV, LABEL, WORKDIR,
-//     ...) change the config in memory and make no image of their own, so an
-//     intermediate image never shares its top layer with another one but for the
-//     last one of a stage that ends with config-only instructions.
+//     ...) change the config in memory and make no image of their own. A stage
+//     that ends with config-only instructions gets a final image on its last
+//     layer, which takes the place of the image made for that layer in the same
+//     build (keeping that step's config as big data for its cache key): so no
+//     two images of one build share a top layer, and `images` (which tells
+//     intermediate from dangling by layers) lists no step image as dangling.
+//     podman, which tells them apart by history (one entry per image), shows
+//     intermediate images followed by config-only steps as dangling.
 //   - Cache: every step extends a chain key (sha256 of the previous key, the
 //     instruction after ARG/ENV expansion, the build arguments a RUN sees, and
 //     for COPY/ADD a digest of the copied files' names, modes and contents, not

@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -14,12 +15,15 @@ import (
 // stage's image become the step's layer, and a clean-up for that layer.
 func (b *build) layerStep(st *stageState, createdBy string, keyParts []string, write func() (string, func(), error)) error {
 	key := chain(st.key, keyParts...)
-	if id, ok := b.cached(key); ok {
-		cfg, err := b.s.ImageSpec(id)
+	if id, step, ok := b.cached(key); ok {
+		cfg, err := b.stepConfig(id, step)
 		if err != nil {
 			return err
 		}
-		st.image, st.cfg, st.key, st.dirty = id, *cfg, key, false
+		if step {
+			fmt.Fprintf(b.out, "--> Using cache %s\n", id)
+		}
+		st.image, st.cfg, st.key, st.dirty, st.fresh, st.stepKey = id, *cfg, key, false, false, key
 		fmt.Fprintf(b.out, "--> %s\n", id[:11])
 		return nil
 	}
@@ -32,14 +36,31 @@ func (b *build) layerStep(st *stageState, createdBy string, keyParts []string, w
 	cfg := st.cfg
 	cfg.Created = &now
 	cfg.History = append(append([]imgspec.History(nil), st.cfg.History...), imgspec.History{Created: &now, CreatedBy: createdBy})
-	img, err := b.s.NewImage(b.ctx, storage.NewImageOptions{Parent: st.image, Diff: layer, Config: cfg, Metadata: metadata(key, "")})
+	img, err := b.s.NewImage(b.ctx, storage.NewImageOptions{Parent: st.image, Diff: layer, Config: cfg, Metadata: meta{key: key}.String()})
 	if err != nil {
 		return err
 	}
 	b.cache.add(key, img.ID)
-	st.image, st.cfg, st.key, st.dirty = img.ID, cfg, key, false
+	st.image, st.cfg, st.key, st.dirty, st.fresh, st.imageCfg, st.stepKey = img.ID, cfg, key, false, true, cfg, key
 	fmt.Fprintf(b.out, "--> %s\n", img.ID[:11])
 	return nil
+}
+
+// stepConfig is the config a cached step left: the image's own, or, for an
+// image that took the step's place, the one it keeps for the step.
+func (b *build) stepConfig(id string, step bool) (*imgspec.Image, error) {
+	if !step {
+		return b.s.ImageSpec(id)
+	}
+	data, err := b.s.ImageBigData(id, stepConfigData)
+	if err != nil {
+		return nil, fmt.Errorf("reading the step config of %s: %w", id[:12], err)
+	}
+	var cfg imgspec.Image
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return nil, fmt.Errorf("reading the step config of %s: %w", id[:12], err)
+	}
+	return &cfg, nil
 }
 
 // scratchLayer makes a writable layer on the stage's image and mounts it for

@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"sort"
@@ -16,13 +17,18 @@ import (
 
 // stageState is where a stage stands after its latest step.
 type stageState struct {
-	image  string        // an image whose top layer is the stage's filesystem ("" for scratch)
-	cfg    imgspec.Image // the config as of now
-	key    string        // cache chain key
-	dirty  bool          // cfg has changed since image was made
-	cmdSet bool          // CMD was given in this stage (ENTRYPOINT keeps it)
-	shell  []string
-	args   map[string]*string // ARGs declared in this stage; nil value: declared without one
+	image string        // an image whose top layer is the stage's filesystem ("" for scratch)
+	cfg   imgspec.Image // the config as of now
+	key   string        // cache chain key
+	dirty bool          // cfg has changed since image was made
+	// fresh: image was made by this build for the stage's latest layer step,
+	// with config imageCfg; a final image made on it by finish takes its place.
+	fresh    bool
+	imageCfg imgspec.Image
+	stepKey  string // the chain key of image's step
+	cmdSet   bool   // CMD was given in this stage (ENTRYPOINT keeps it)
+	shell    []string
+	args     map[string]*string // ARGs declared in this stage; nil value: declared without one
 }
 
 // runStage builds stage i and returns its image.
@@ -109,38 +115,59 @@ func (b *build) image(name string) (string, error) {
 }
 
 // finish returns the stage's image, committing the config of trailing
-// config-only steps as an image of its own (or reusing a cached one).
+// config-only steps as an image of its own (or reusing a cached one). When the
+// stage's last layer step made its image in this build, the final image takes
+// that image's place (and keeps its config for the step's cache key): two
+// images on one top layer would leave the step's image listed as dangling.
 func (b *build) finish(st *stageState) (string, error) {
 	if !st.dirty && st.image != "" {
 		return st.image, nil
 	}
-	if id, ok := b.cached(st.key); ok {
+	if id, step, ok := b.cached(st.key); ok && !step {
 		return id, nil
 	}
 	now := time.Now().UTC()
 	st.cfg.Created = &now
-	img, err := b.s.NewImage(b.ctx, storage.NewImageOptions{Parent: st.image, Config: st.cfg, Metadata: metadata(st.key, st.image)})
+	o := storage.NewImageOptions{Parent: st.image, Config: st.cfg, Metadata: meta{key: st.key}.String()}
+	if st.fresh {
+		stepCfg, err := json.Marshal(st.imageCfg)
+		if err != nil {
+			return "", err
+		}
+		o.Metadata = meta{key: st.key, step: st.stepKey}.String()
+		o.BigData = map[string][]byte{stepConfigData: stepCfg}
+	}
+	img, err := b.s.NewImage(b.ctx, o)
 	if err != nil {
 		return "", err
 	}
 	b.cache.add(st.key, img.ID)
+	if st.fresh {
+		if _, err := b.s.DeleteImage(st.image, true); err == nil { // its layers stay: the new image uses them
+			b.cache.forget(st.stepKey)
+			b.cache.steps[st.stepKey] = img.ID
+		}
+	}
 	return img.ID, nil
 }
 
-// cached returns the image a build made for key, unless --no-cache.
-func (b *build) cached(key string) (string, bool) {
+// cached returns the image a build made for key, unless --no-cache; step
+// tells that the image only carries the key's layer (cache.lookup).
+func (b *build) cached(key string) (string, bool, bool) {
 	if b.o.NoCache {
-		return "", false
+		return "", false, false
 	}
-	id, ok := b.cache.lookup(key)
+	id, step, ok := b.cache.lookup(key)
 	if !ok {
-		return "", false
+		return "", false, false
 	}
 	if _, err := b.s.Image(id); err != nil {
-		return "", false
+		return "", false, false
 	}
-	fmt.Fprintf(b.out, "--> Using cache %s\n", id)
-	return id, true
+	if !step {
+		fmt.Fprintf(b.out, "--> Using cache %s\n", id)
+	}
+	return id, step, true
 }
 
 // metaArgEnv is the ARGs before the first FROM, with --build-arg values.

@@ -31,6 +31,9 @@ type NewImageOptions struct {
 	Names []string
 	// Metadata is kept in the store's image record (the builder's cache key).
 	Metadata string
+	// BigData are extra items kept with the image (the builder's step configs);
+	// their names must not look like a digest or a manifest key.
+	BigData map[string][]byte
 }
 
 // NewImage writes an image into the store without containers/image: the diff of
@@ -96,14 +99,16 @@ func (s *Store) recordImage(top string, o NewImageOptions) (*cstorage.Image, err
 	}
 	manDigest := digest.FromBytes(manBlob)
 	id := cfgDigest.Encoded()
+	bigData := []cstorage.ImageBigDataOption{
+		{Key: cfgDigest.String(), Data: cfgBlob, Digest: cfgDigest},
+		{Key: cstorage.ImageDigestBigDataKey, Data: manBlob, Digest: manDigest},
+		{Key: cstorage.ImageDigestManifestBigDataNamePrefix + "-" + manDigest.String(), Data: manBlob, Digest: manDigest},
+	}
+	for k, v := range o.BigData {
+		bigData = append(bigData, cstorage.ImageBigDataOption{Key: k, Data: v, Digest: digest.FromBytes(v)})
+	}
 	img, err := s.CreateImage(id, nil, top, o.Metadata, &cstorage.ImageOptions{
-		CreationDate: *cfg.Created,
-		Digest:       manDigest,
-		BigData: []cstorage.ImageBigDataOption{
-			{Key: cfgDigest.String(), Data: cfgBlob, Digest: cfgDigest},
-			{Key: cstorage.ImageDigestBigDataKey, Data: manBlob, Digest: manDigest},
-			{Key: cstorage.ImageDigestManifestBigDataNamePrefix + "-" + manDigest.String(), Data: manBlob, Digest: manDigest},
-		},
+		CreationDate: *cfg.Created, Digest: manDigest, BigData: bigData,
 	})
 	if errors.Is(err, cstorage.ErrDuplicateID) {
 		// The same config (hence the same layers): that image is this one.

@@ -86,6 +86,11 @@ CMD ["cat /greeting combined; pwd; id -u; echo $APP; stat -c %U /owned; ls /unpa
 		}
 		lines := strings.Split(strings.TrimSpace(res.Stdout), "\n")
 		id := lines[len(lines)-1]
+		// The step images are intermediate, not dangling, also the last one,
+		// which config-only steps (USER ... CMD) follow.
+		if out := e.Must(t, "images", "-q", "--filter", "dangling=true"); out != "" {
+			t.Errorf("[%s] dangling images after a build:\n%s", e.Mode(), out)
+		}
 		wantOut(t, e, e.Run("run", "--rm", "--network", "none", "built"), "hi there\none\na\n/app\n1000\n/app\napp\nx\na\n")
 		wantOut(t, e, e.Run("run", "--rm", "--network", "none", "-u", "0", "--entrypoint", "stat", "built", "-c", "%a %n", "/private/a"), "700 /private/a\n")
 		d := inspectImage(t, e, "built")
@@ -107,6 +112,19 @@ CMD ["cat /greeting combined; pwd; id -u; echo $APP; stat -c %U /owned; ls /unpa
 		}
 		// -q prints the id only.
 		wantOut(t, e, e.Run("build", "-q", "-t", "built", "--build-arg", "GREETING=hi there", ctx), id+"\n")
+
+		// A changed config-only tail: every layer step is cached, the label is new.
+		if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte(dockerfile+"LABEL tail=2\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res = e.Run("build", "-t", "built", "--build-arg", "GREETING=hi there", ctx)
+		if res.Code != 0 || hasLine(res.Stdout, "marker-first-run") || hasLine(res.Stdout, "marker-after-copy") || strings.HasSuffix(res.Stdout, id+"\n") {
+			t.Errorf("[%s] rebuild with a new LABEL at the end: want no RUN and a new id\n%s", e.Mode(), res)
+		}
+		if d := inspectImage(t, e, "built"); d.Config.Labels["tail"] != "2" || d.Config.Labels["team"] != "build" || d.Config.User != "app" {
+			t.Errorf("[%s] image after a tail change: labels %v, user %q", e.Mode(), d.Config.Labels, d.Config.User)
+		}
+		wantOut(t, e, e.Run("run", "--rm", "--network", "none", "built"), "hi there\none\na\n/app\n1000\n/app\napp\nx\na\n")
 
 		// A changed COPY source: the RUN before it is cached, the one after runs.
 		if err := os.WriteFile(filepath.Join(ctx, "file.txt"), []byte("two\n"), 0o644); err != nil {
