@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/engine-dev/engine/storage"
@@ -25,8 +26,47 @@ type Options struct {
 	Target     string            // last stage to build; "" for the last one
 	Pull       string            // missing (default), always, never
 	Network    string            // network of RUN containers; "" for host
+	Secrets    map[string]string // --secret id=ID,src=PATH: files RUN --mount=type=secret shows
 	Out        io.Writer         // steps and RUN output
 	Registry   storage.RegistryOptions
+}
+
+// ParseSecrets reads --secret values: id=ID,src=PATH (type=file, the default).
+func ParseSecrets(list []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, spec := range list {
+		var id, src string
+		for _, f := range strings.Split(spec, ",") {
+			k, v, _ := strings.Cut(f, "=")
+			switch k {
+			case "id":
+				id = v
+			case "src", "source":
+				src = v
+			case "type":
+				if v != "file" {
+					return nil, fmt.Errorf("invalid --secret %q: only type=file: %w", spec, ErrInvalidArg)
+				}
+			default:
+				return nil, fmt.Errorf("invalid --secret %q: unknown option %q: %w", spec, k, ErrInvalidArg)
+			}
+		}
+		if src == "" {
+			src = id
+		}
+		if id == "" {
+			return nil, fmt.Errorf("invalid --secret %q: want id=ID,src=PATH: %w", spec, ErrInvalidArg)
+		}
+		if fi, err := os.Stat(src); err != nil || !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("invalid --secret %q: %s is not a file: %w", spec, src, ErrInvalidArg)
+		}
+		abs, err := filepath.Abs(src)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = abs
+	}
+	return out, nil
 }
 
 // ParseBuildArgs reads --build-arg values: KEY=VALUE, or KEY to take the value

@@ -66,7 +66,7 @@ func (b *build) run(st *stageState, c *instructions.RunCommand) error {
 func mountTargets(st *stageState, c *instructions.RunCommand) []string {
 	var out []string
 	for _, m := range instructions.GetMounts(c) {
-		t := m.Target
+		t := mountTarget(m)
 		if !path.IsAbs(t) {
 			t = path.Join(workdir(st), t)
 		}

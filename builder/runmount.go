@@ -16,9 +16,10 @@ import (
 // runMounts turns a RUN's --mount flags into the container's mounts and the
 // parts they add to the step's cache key: type=cache (a directory kept in the
 // store per id, not part of the key, as docker's), type=bind (read-only, from
-// the context or a stage; the digest of what it shows is part of the key) and
-// type=tmpfs. Secrets and ssh agents are not supported. release unmounts the
-// stage images that binds show.
+// the context or a stage; the digest of what it shows is part of the key),
+// type=tmpfs and type=secret (a --secret file, read-only, not in the key).
+// ssh agents are not supported. release unmounts the stage images that binds
+// show.
 func (b *build) runMounts(st *stageState, c *instructions.RunCommand) (engine.MountOptions, []string, func(), error) {
 	var o engine.MountOptions
 	var key []string
@@ -29,6 +30,17 @@ func (b *build) runMounts(st *stageState, c *instructions.RunCommand) (engine.Mo
 		}
 	}
 	for _, m := range instructions.GetMounts(c) {
+		if m.Type == instructions.MountTypeSecret {
+			spec, err := b.secretMount(m)
+			if err != nil {
+				release()
+				return o, nil, nil, err
+			}
+			if spec != "" {
+				o.Mounts = append(o.Mounts, spec)
+			}
+			continue
+		}
 		if m.Type != instructions.MountTypeCache && m.Type != instructions.MountTypeTmpfs && m.Type != instructions.MountTypeBind {
 			release()
 			return o, nil, nil, fmt.Errorf("RUN --mount=type=%s is not supported: %w", m.Type, ErrInvalidArg)
@@ -135,4 +147,41 @@ func (b *build) bindMount(m *instructions.Mount, target string) (string, string,
 	}
 	spec := "type=bind,src=" + filepath.Join(src.root, rels[0]) + ",dst=" + target + ",ro"
 	return spec, sum, release, nil
+}
+
+// secretMount binds the --secret file with the mount's id at its target
+// (default /run/secrets/ID); a secret that was not given is an error only when
+// the mount is required, as in docker.
+func (b *build) secretMount(m *instructions.Mount) (string, error) {
+	id := secretID(m)
+	if m.Env != nil {
+		return "", fmt.Errorf("RUN --mount=type=secret,env= is not supported: %w", ErrInvalidArg)
+	}
+	src, ok := b.o.Secrets[id]
+	if !ok {
+		if m.Required {
+			return "", fmt.Errorf("secret %q required but not given (--secret id=%s,src=FILE): %w", id, id, ErrInvalidArg)
+		}
+		return "", nil
+	}
+	return "type=bind,src=" + src + ",dst=" + mountTarget(m) + ",ro", nil
+}
+
+// secretID is a secret mount's id: id=, source= or the target's name.
+func secretID(m *instructions.Mount) string {
+	for _, id := range []string{m.CacheID, m.Source} {
+		if id != "" {
+			return id
+		}
+	}
+	return path.Base(m.Target)
+}
+
+// mountTarget is where a mount shows: its target, or /run/secrets/ID for a
+// secret without one.
+func mountTarget(m *instructions.Mount) string {
+	if m.Target == "" && m.Type == instructions.MountTypeSecret {
+		return "/run/secrets/" + secretID(m)
+	}
+	return m.Target
 }

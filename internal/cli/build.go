@@ -42,6 +42,7 @@ func buildCommands() []*cli.Command {
 			&cli.BoolFlag{Name: "rm", Value: true, Usage: "accepted: step containers are always removed"},
 			&cli.StringFlag{Name: "format", Value: "oci", Usage: "image format: oci"},
 			&cli.StringFlag{Name: "iidfile", Usage: "also write the image id to this file"},
+			&cli.GenericFlag{Name: "secret", Value: &rawList{}, Usage: "id=ID,src=PATH: a file RUN --mount=type=secret shows"},
 		}, registryFlags()...)}
 	return []*cli.Command{commit, build}
 }
@@ -61,10 +62,14 @@ func buildAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	secrets, err := builder.ParseSecrets(rawValues(c, "secret"))
+	if err != nil {
+		return err
+	}
 	o := builder.Options{
 		ContextDir: contextDir, Dockerfile: c.String("file"), Tags: c.StringSlice("tag"),
 		NoCache: c.Bool("no-cache"), Quiet: c.Bool("quiet"), BuildArgs: args, Labels: keyValues(rawValues(c, "label")),
-		Target: c.String("target"), Pull: c.String("pull"), Network: c.String("network"),
+		Target: c.String("target"), Pull: c.String("pull"), Network: c.String("network"), Secrets: secrets,
 		Out: flushWriter{c.App.Writer}, Registry: registryOptions(c),
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)

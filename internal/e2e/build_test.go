@@ -170,7 +170,8 @@ func historyHas(h []historyEntry, s string) bool {
 
 // TestBuildRunMounts: RUN --mount=type=cache keeps its directory between
 // builds, type=bind shows a context file, type=tmpfs a scratch directory; none
-// of them ends up in the image. RUN --network=none has only a loopback.
+// of them ends up in the image, nor do secrets. RUN --network=none has only a
+// loopback.
 func TestBuildRunMounts(t *testing.T) {
 	bothModes(t, func(t *testing.T, e *testutil.Engine) {
 		bb := ctrSetup(t, e)
@@ -187,7 +188,18 @@ RUN --network=none echo "links $(ip -o link | wc -l)"
 			t.Errorf("[%s] the cache mount did not keep its content:\n%s", e.Mode(), res)
 		}
 		wantOut(t, e, e.Run("run", "--rm", "--network", "none", "mounts", "sh", "-c", "ls /var/cache/app /in.txt /scratch 2>/dev/null; echo done"), "done\n")
-		wantError(t, e, e.Run("build", "-q", buildContext(t, e, "secret", map[string]string{"Dockerfile": "FROM " + bb + "\nRUN --mount=type=secret,id=x true\n"})),
+		secretCtx := buildContext(t, e, "secret", map[string]string{"Dockerfile": "FROM " + bb + `
+RUN --mount=type=secret,id=tok echo "secret $(cat /run/secrets/tok)"
+RUN --mount=type=secret,id=other,target=/s,required=true cat /s
+`})
+		secretFile := userFile(t, e, "tok.txt", "s3cr3t")
+		res = e.Run("build", "--secret", "id=tok,src="+secretFile, "--secret", "id=other,src="+secretFile, "-t", "secrets", secretCtx)
+		if res.Code != 0 || !hasLine(res.Stdout, "secret s3cr3t") {
+			t.Errorf("[%s] build with secrets:\n%s", e.Mode(), res)
+		}
+		wantOut(t, e, e.Run("run", "--rm", "--network", "none", "secrets", "sh", "-c", "ls /run/secrets /s 2>/dev/null; echo done"), "done\n")
+		wantError(t, e, e.Run("build", "-q", "--no-cache", "--secret", "id=tok,src="+secretFile, secretCtx), 125, false, "required")
+		wantError(t, e, e.Run("build", "-q", buildContext(t, e, "ssh", map[string]string{"Dockerfile": "FROM " + bb + "\nRUN --mount=type=ssh true\n"})),
 			125, false, "not supported")
 		noContainers(t, e, "builds")
 	})
