@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/opencontainers/runc/libcontainer"
@@ -41,10 +42,6 @@ func (c *Container) ExecProcess(o ExecOptions) (int, error) {
 	}
 	if st.Status != StatusRunning {
 		return 125, fmt.Errorf("can only create exec sessions on running containers: %s is %s: %w", c.Name, st.Status, ErrCtrStateInvalid)
-	}
-	lc, err := c.libcontainer()
-	if err != nil {
-		return 125, err
 	}
 	spec, err := c.runningSpec()
 	if err != nil {
@@ -91,6 +88,13 @@ func (c *Container) ExecProcess(o ExecOptions) (int, error) {
 	} else {
 		p.Stdin, p.Stdout, p.Stderr = o.Stdin, o.Stdout, o.Stderr
 	}
+	if path := c.r.shimPath(); path != "" {
+		return c.execShim(path, p, sp.Rlimits, o, [2]*os.File{consoleParent, p.ConsoleSocket})
+	}
+	lc, err := c.libcontainer()
+	if err != nil {
+		return 125, err
+	}
 	if err := lc.Run(p); err != nil {
 		return exitCodeFor(err), fmt.Errorf("exec in %s: %w", c.Name, err)
 	}
@@ -110,7 +114,7 @@ func (c *Container) ExecProcess(o ExecOptions) (int, error) {
 	if ps == nil {
 		return 125, fmt.Errorf("exec in %s: %w", c.Name, err)
 	}
-	if ws, ok := ps.Sys().(unix.WaitStatus); ok && ws.Signaled() {
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return 128 + int(ws.Signal()), nil
 	}
 	return ps.ExitCode(), nil

@@ -11,7 +11,8 @@ import (
 
 // The monitor runs the create helper from the shim bin/engine carries
 // (internal/shim): its monitor.conf names the shim, written once into the run
-// root, and failures inside the helper still map to 126 and 127.
+// root, and failures inside the helper still map to 126 and 127. exec goes
+// through the shim too.
 func TestShimCreateHelper(t *testing.T) {
 	bothModes(t, func(t *testing.T, e *testutil.Engine) {
 		img := ctrSetup(t, e)
@@ -48,6 +49,20 @@ func TestShimCreateHelper(t *testing.T) {
 				t.Errorf("[%s] shim %s: %v, mode %v; want a regular file, mode 0555", e.Mode(), shim, err, st.Mode())
 			}
 		}
+
+		// exec runs through the shim as well: codes of the process, of a
+		// signal, and of a command that cannot run.
+		res = e.Run("exec", id, "sh", "-c", "exit 7")
+		if res.Code != 7 {
+			t.Errorf("[%s] %s: exit code %d, want 7\nstderr: %s", e.Mode(), res.Cmd, res.Code, res.Stderr)
+		}
+		res = e.Run("exec", id, "sh", "-c", "kill -TERM $$")
+		if res.Code != 143 {
+			t.Errorf("[%s] %s: exit code %d, want 143 (SIGTERM)\nstderr: %s", e.Mode(), res.Cmd, res.Code, res.Stderr)
+		}
+		wantOut(t, e, e.RunStdin(strings.NewReader("in\n"), "exec", "-i", "-e", "X=y", "-w", "/bin", id, "sh", "-c", "cat; echo $X; pwd"), "in\ny\n/bin\n")
+		wantError(t, e, e.Run("exec", id, "nosuchcmd"), 127, false, "not found")
+		wantError(t, e, e.Run("exec", id, "/"), 126, false, "permission denied", "is a directory")
 		e.Must(t, "rm", "-f", id)
 
 		// The CLI finds /bin/true in the image; a mount hides it, so only the

@@ -1,11 +1,19 @@
-// Package shim creates a container through libcontainer from the OCI spec that
-// engine.Start left in the container's run directory: the work of the create
-// helper the monitor (internal/early) forks for every start and restart.
+// Package shim is the container side of engine that needs libcontainer and
+// nothing else: Create makes a container from the OCI spec engine.Start left in
+// its run directory (the create helper the monitor in internal/early forks for
+// every start and restart), and Exec runs a process in a running container
+// (engine exec).
 //
-// It imports libcontainer and little else, so that cmd/engine-shim, a small
-// program carried inside bin/engine (package shimbin), can do it without the
-// image and storage stack's package init that the full binary pays (about
-// 20 ms per process, and libcontainer's init re-executes the same binary).
-// The full binary's hidden `__create` command calls the same Create when no
-// shim is embedded.
+// cmd/engine-shim wraps both, plus libcontainer's `init`, into a program of
+// about 6 MB that bin/engine carries (package shimbin). Each of those
+// processes, and libcontainer's init, which libcontainer starts by
+// re-executing its own binary, would otherwise be the 40 MB engine binary
+// paying the image and storage stack's package init (about 20 ms each here).
+// Measured on the 2-core development VM: `run --rm --network none IMAGE true`
+// about 250 -> 175 ms wall and 380 -> 270 ms CPU, `exec CTR true` about
+// 240 -> 190 ms CPU. A test (deps_test.go) keeps the image stack out.
+//
+// The full binary's hidden `__create` calls the same Create, and engine exec
+// falls back to libcontainer in the CLI, when the binary carries no shim (a
+// plain `go build`, without the Makefile's engine_shim tag).
 package shim

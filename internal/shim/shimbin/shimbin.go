@@ -11,7 +11,9 @@
 // concurrent engines never see half a file and every running container uses
 // the same pages: no copy per container. libcontainer then seals it for the
 // container's init as it would seal any binary (CVE-2019-5736: an overlayfs
-// view of it, or a sealed memfd copy).
+// view of it, or a sealed memfd copy). Files of other contents stay until the
+// run root is emptied (a reboot): a monitor started by an older engine runs
+// its own shim again when it restarts its container.
 package shimbin
 
 import (
