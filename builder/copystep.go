@@ -2,7 +2,12 @@ package builder
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -35,7 +40,22 @@ func (b *build) copy(st *stageState, sd instructions.SourcesAndDest, f copyFlags
 		src = s
 	}
 	var rels []string
+	if f.unpack && len(sd.SourcePaths) == 1 && isURL(sd.SourcePaths[0]) {
+		s, rel, cleanup, err := b.download(sd.SourcePaths[0])
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		src, rels = s, []string{rel}
+		if mode == nil {
+			m := os.FileMode(0o600) // docker's mode for a downloaded file
+			mode = &m
+		}
+	}
 	for _, p := range sd.SourcePaths {
+		if rels != nil {
+			break
+		}
 		r, err := src.resolve(p)
 		if err != nil {
 			return err
@@ -96,4 +116,56 @@ func (b *build) fromSource(from string) (*source, func(), error) {
 	}
 	release := func() { _, _ = b.s.UnmountImage(id, false) }
 	return &source{root: root, fixed: id, what: "stage " + from}, release, nil
+}
+
+func isURL(s string) bool {
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
+}
+
+// download fetches an ADD source into a temporary directory of the store and
+// returns it as a source holding one file named after the URL's path. Its
+// content digest keys the cache, as docker's ADD of a URL.
+func (b *build) download(rawURL string) (*source, string, func(), error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("ADD %s: %v: %w", rawURL, err, ErrInvalidArg)
+	}
+	name := path.Base(u.Path)
+	if name == "/" || name == "." || name == "" {
+		name = "download"
+	}
+	dir, err := os.MkdirTemp(b.s.SystemContext().BigFilesTemporaryDir, "add-")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	cleanup := func() { _ = os.RemoveAll(dir) }
+	if err := fetch(b, rawURL, filepath.Join(dir, name)); err != nil {
+		cleanup()
+		return nil, "", nil, fmt.Errorf("ADD %s: %w", rawURL, err)
+	}
+	return &source{root: dir, what: "download"}, name, cleanup, nil
+}
+
+func fetch(b *build, rawURL, dst string) error {
+	req, err := http.NewRequestWithContext(b.ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %s", resp.Status)
+	}
+	f, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -2,9 +2,13 @@ package e2e
 
 import (
 	"archive/tar"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/engine-dev/engine/internal/testutil"
@@ -201,6 +205,44 @@ RUN --mount=type=secret,id=other,target=/s,required=true cat /s
 		wantError(t, e, e.Run("build", "-q", "--no-cache", "--secret", "id=tok,src="+secretFile, secretCtx), 125, false, "required")
 		wantError(t, e, e.Run("build", "-q", buildContext(t, e, "ssh", map[string]string{"Dockerfile": "FROM " + bb + "\nRUN --mount=type=ssh true\n"})),
 			125, false, "not supported")
+		noContainers(t, e, "builds")
+	})
+}
+
+// TestBuildAddURL: ADD of an http URL downloads the file (mode 0600, not
+// unpacked); its content keys the cache; a failed download is one error line.
+func TestBuildAddURL(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		bb := ctrSetup(t, e)
+		var mu sync.Mutex
+		content := "remote-one"
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			defer mu.Unlock()
+			if r.URL.Path != "/files/remote.txt" {
+				http.NotFound(w, r)
+				return
+			}
+			fmt.Fprintln(w, content)
+		}))
+		defer srv.Close()
+		ctx := buildContext(t, e, "ctx", map[string]string{"Dockerfile": "FROM " + bb + "\nADD " + srv.URL + "/files/remote.txt /r/\n" +
+			"RUN echo \"mode $(stat -c %a /r/remote.txt)\"; cat /r/remote.txt\n"})
+		res := e.Run("build", "-t", "added", ctx)
+		if res.Code != 0 || !hasLine(res.Stdout, "mode 600") || !hasLine(res.Stdout, "remote-one") {
+			t.Fatalf("[%s] ADD of a URL:\n%s", e.Mode(), res)
+		}
+		if res := e.Run("build", "-t", "added", ctx); res.Code != 0 || hasLine(res.Stdout, "remote-one") {
+			t.Errorf("[%s] ADD of an unchanged URL: want the RUN cached\n%s", e.Mode(), res)
+		}
+		mu.Lock()
+		content = "remote-two"
+		mu.Unlock()
+		if res := e.Run("build", "-t", "added", ctx); res.Code != 0 || !hasLine(res.Stdout, "remote-two") {
+			t.Errorf("[%s] ADD of a changed URL: want the RUN to run again\n%s", e.Mode(), res)
+		}
+		bad := buildContext(t, e, "bad", map[string]string{"Dockerfile": "FROM " + bb + "\nADD " + srv.URL + "/missing /x\n"})
+		wantError(t, e, e.Run("build", "-q", bad), 125, false, "404")
 		noContainers(t, e, "builds")
 	})
 }
