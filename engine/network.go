@@ -10,9 +10,11 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	imgspec "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 
 	"github.com/engine-dev/engine/netcni"
 )
@@ -267,7 +269,10 @@ func (c *Container) waitNet() error {
 	if !ok {
 		return nil
 	}
-	if _, err := v.(*netcni.Pending).Wait(); err != nil {
+	start := time.Now()
+	_, err := v.(*netcni.Pending).Wait()
+	logrus.Debugf("container %s: waited %v for its network setup", c.Name, time.Since(start).Round(time.Millisecond))
+	if err != nil {
 		if st, serr := c.State(); serr == nil && st.Pid != 0 {
 			if run, rerr := c.RunDir(); rerr == nil {
 				_ = os.WriteFile(filepath.Join(run, fileStopped), nil, 0o600) // no restart

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/containernetworking/cni/libcni"
 	types100 "github.com/containernetworking/cni/pkg/types/100"
+	"github.com/sirupsen/logrus"
 )
 
 // SetupOptions describe the network of one container start.
@@ -92,6 +94,10 @@ func (m *Manager) Start(ctx context.Context, o SetupOptions) (*Pending, error) {
 	go func() {
 		defer close(p.done)
 		defer unlock()
+		start := time.Now()
+		defer func() {
+			logrus.Debugf("network setup of %s: %v", shortID(o.ContainerID), time.Since(start).Round(time.Millisecond))
+		}()
 		if err := m.attachAll(ctx, o, st, nets, firewall); err != nil {
 			_ = m.teardownLocked(ctx, o.RunDir, st)
 			p.err = err
