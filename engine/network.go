@@ -120,7 +120,7 @@ func (r *Runtime) netMode(values []string) (NetConfig, error) {
 			}
 		default:
 			if r.rootless {
-				return nc, fmt.Errorf("--network %s: CNI networks need root; rootless containers use slirp4netns, none or host: %w", v, ErrInvalidArg)
+				return nc, fmt.Errorf("--network %s: user networks need root, rootless ones are not supported yet (rootless containers use slirp4netns, none or host): %w", v, ErrInvalidArg)
 			}
 			if v == NetBridge {
 				v = netcni.DefaultNetwork

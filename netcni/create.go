@@ -23,7 +23,7 @@ type CreateOptions struct {
 // Create adds a network. Bad input changes nothing.
 func (m *Manager) Create(o CreateOptions) (*Network, error) {
 	if m.rootless {
-		return nil, fmt.Errorf("network create: CNI networks need root (rootless containers use slirp4netns): %w", ErrInvalidArg)
+		return nil, fmt.Errorf("network create: user networks need root, rootless ones are not supported yet (rootless containers use slirp4netns): %w", ErrInvalidArg)
 	}
 	if err := checkName(o.Name); err != nil {
 		return nil, err
