@@ -13,20 +13,29 @@ import (
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/utils"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 
 	"github.com/engine-dev/engine/internal/early"
 	"github.com/engine-dev/engine/internal/shim"
 	"github.com/engine-dev/engine/internal/shim/shimbin"
 )
 
-// shimPath is the embedded shim on disk (RUNROOT/engine), or "" when this
-// binary has none or the run root cannot hold executables.
+// shimPath is the embedded shim on disk, or "" when this binary has none or
+// neither the run root (tmpfs, preferred) nor the graph root can hold an
+// executable (a noexec mount).
 func (r *Runtime) shimPath() string {
-	p, err := shimbin.Path(filepath.Join(r.paths.RunRoot, "engine"))
-	if err != nil {
-		return ""
+	var err error
+	for _, dir := range []string{filepath.Join(r.paths.RunRoot, "engine"), filepath.Join(r.paths.GraphRoot, "engine", "shim")} {
+		var p string
+		if p, err = shimbin.Path(dir); err == nil {
+			return p
+		}
+		if errors.Is(err, shimbin.ErrNotEmbedded) {
+			return ""
+		}
 	}
-	return p
+	logrus.Debugf("engine-shim: %v; using %s itself", err, r.exe)
+	return ""
 }
 
 // execShim runs p through `engine-shim exec` instead of libcontainer in this

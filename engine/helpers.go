@@ -9,11 +9,9 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runc/libcontainer"
-	"github.com/sirupsen/logrus"
 
 	"github.com/engine-dev/engine/internal/early"
 	"github.com/engine-dev/engine/internal/shim"
-	"github.com/engine-dev/engine/internal/shim/shimbin"
 )
 
 // CreateHelper is the full binary's create helper (the hidden `__create`), for a
@@ -25,12 +23,10 @@ func CreateHelper(runDir, id string) int { return shim.Create(runDir, id) }
 // and restart: the embedded shim, which links libcontainer only, so that it and
 // libcontainer's init (the same binary re-executed) start without the image
 // stack's package init; the full binary's `__create` when there is no shim or
-// the run root cannot hold an executable.
+// no root of the store can hold an executable (see Runtime.shimPath).
 func (c *Container) createArgs(run string) []string {
-	if p, err := shimbin.Path(filepath.Join(c.r.paths.RunRoot, "engine")); err == nil {
+	if p := c.r.shimPath(); p != "" {
 		return []string{p, "create", run, c.ID}
-	} else if !errors.Is(err, shimbin.ErrNotEmbedded) {
-		logrus.Debugf("create helper: falling back to %s __create: %v", c.r.exe, err)
 	}
 	helper := append([]string{c.r.exe}, c.r.global...)
 	return append(helper, "__create", run, c.ID)

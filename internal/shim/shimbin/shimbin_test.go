@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // withShim pretends the binary carries a shim for one test.
@@ -66,4 +68,22 @@ func TestPathWritesOnceAndRepairs(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after repair")
+}
+
+// A noexec mount cannot hold the shim: Path fails, so the caller tries another
+// directory or falls back to the full binary, rather than the monitor failing
+// every start with "permission denied".
+func TestPathRefusesNoexec(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a noexec tmpfs needs root")
+	}
+	withShim(t, "#!/bin/sh\n", "0123456789abcdef\n")
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOEXEC, "size=1m"); err != nil {
+		t.Skipf("mount tmpfs: %v", err)
+	}
+	defer unix.Unmount(dir, unix.MNT_DETACH)
+	if p, err := Path(filepath.Join(dir, "engine")); err == nil {
+		t.Errorf("Path on a noexec mount = %q, want an error", p)
+	}
 }
