@@ -23,7 +23,7 @@ func (b *build) layerStep(st *stageState, createdBy string, keyParts []string, w
 		if step {
 			fmt.Fprintf(b.out, "--> Using cache %s\n", id)
 		}
-		st.image, st.cfg, st.key, st.dirty, st.fresh, st.stepKey = id, *cfg, key, false, false, key
+		st.image, st.cfg, st.key, st.dirty, st.fresh, st.imageCfg, st.stepKey = id, *cfg, key, false, false, *cfg, key
 		fmt.Fprintf(b.out, "--> %s\n", id[:11])
 		return nil
 	}

@@ -21,12 +21,14 @@ type stageState struct {
 	cfg   imgspec.Image // the config as of now
 	key   string        // cache chain key
 	dirty bool          // cfg has changed since image was made
-	// fresh: image was made by this build for the stage's latest layer step,
-	// with config imageCfg; a final image made on it by finish takes its place.
-	fresh    bool
+	// stepKey is the chain key of the layer step that gave image (none after
+	// FROM), imageCfg the config of that step. A final image made on image
+	// keeps them, so that the step stays cached without image; fresh tells
+	// that image was made by this build, and the final image takes its place.
+	stepKey  string
 	imageCfg imgspec.Image
-	stepKey  string // the chain key of image's step
-	cmdSet   bool   // CMD was given in this stage (ENTRYPOINT keeps it)
+	fresh    bool
+	cmdSet   bool // CMD was given in this stage (ENTRYPOINT keeps it)
 	shell    []string
 	args     map[string]*string // ARGs declared in this stage; nil value: declared without one
 }
@@ -129,7 +131,7 @@ func (b *build) finish(st *stageState) (string, error) {
 	now := time.Now().UTC()
 	st.cfg.Created = &now
 	o := storage.NewImageOptions{Parent: st.image, Config: st.cfg, Metadata: meta{key: st.key}.String()}
-	if st.fresh {
+	if st.stepKey != "" {
 		stepCfg, err := json.Marshal(st.imageCfg)
 		if err != nil {
 			return "", err
