@@ -20,14 +20,16 @@ bin/engine-init: internal/initbin/init.c
 	@mkdir -p bin
 	$(CC) -static -Os -Wall -Wextra -o $@ $<
 
-# The create helper and libcontainer's init run as a small program of their own
-# (internal/shim), embedded in bin/engine (engine_shim tag): built first, with its
-# sha256, next to the package that embeds it (internal/shim/shimbin).
+# The create helper, exec and libcontainer's init run as a small program of their
+# own (internal/shim), embedded in bin/engine (engine_shim tag): built first, with
+# its sha256, next to the package that embeds it (internal/shim/shimbin).
 SHIM := internal/shim/shimbin/engine-shim
+# Written under temporary names and renamed, so that a build running at the same
+# time in the same tree never embeds half a file.
 bin/engine: FORCE
-	@rm -f $(SHIM)
-	CGO_ENABLED=1 $(GO) build -tags "$(BUILDTAGS)" -ldflags "-s -w" -o $(SHIM) ./internal/shim/cmd/engine-shim
-	sha256sum $(SHIM) | cut -c1-64 > $(SHIM).sum
+	CGO_ENABLED=1 $(GO) build -tags "$(BUILDTAGS)" -ldflags "-s -w" -o $(SHIM).$$$$.tmp ./internal/shim/cmd/engine-shim && \
+		sha256sum $(SHIM).$$$$.tmp | cut -c1-64 > $(SHIM).sum.$$$$.tmp && \
+		mv -f $(SHIM).$$$$.tmp $(SHIM) && mv -f $(SHIM).sum.$$$$.tmp $(SHIM).sum
 	CGO_ENABLED=1 $(GO) build -tags "$(BUILDTAGS) engine_shim" -ldflags "$(LDFLAGS)" -o $@ .
 
 # The CNI plugins pinned in go.mod (tool directives), static, into bin/cni/.
@@ -67,6 +69,6 @@ demo: all
 	bash .ci/demo
 
 clean:
-	rm -rf bin $(SHIM) $(SHIM).sum
+	rm -rf bin $(SHIM) $(SHIM).sum $(SHIM).*.tmp
 
 FORCE:
