@@ -27,6 +27,7 @@ type Options struct {
 	Pull       string            // missing (default), always, never
 	Network    string            // network of RUN containers; "" for host
 	Secrets    map[string]string // --secret id=ID,src=PATH: files RUN --mount=type=secret shows
+	Volumes    []string          // -v SRC:DST[:OPTS] for every RUN (not part of the cache key, as podman)
 	Out        io.Writer         // steps and RUN output
 	Registry   storage.RegistryOptions
 }

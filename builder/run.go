@@ -39,6 +39,7 @@ func (b *build) run(st *stageState, c *instructions.RunCommand) error {
 		return err
 	}
 	defer release()
+	mounts.Volumes = append(mounts.Volumes, b.o.Volumes...)
 	network := b.o.Network
 	if n := instructions.GetNetwork(c); n != instructions.NetworkDefault {
 		network = n
@@ -53,7 +54,7 @@ func (b *build) run(st *stageState, c *instructions.RunCommand) error {
 			return "", nil, err
 		}
 		remove := func() { _ = ctr.RemoveWith(true, true) }
-		if err := tidyMountPoints(b.s, ctr, mountTargets(st, c)); err != nil {
+		if err := tidyMountPoints(b.s, ctr, mountTargets(st, c, b.o.Volumes)); err != nil {
 			remove()
 			return "", nil, err
 		}
@@ -63,8 +64,15 @@ func (b *build) run(st *stageState, c *instructions.RunCommand) error {
 
 // mountTargets are the targets of a RUN's --mount flags, and their parents up
 // to the root (the runtime may have made them).
-func mountTargets(st *stageState, c *instructions.RunCommand) []string {
+func mountTargets(st *stageState, c *instructions.RunCommand, volumes []string) []string {
 	var out []string
+	for _, v := range volumes {
+		if m, err := engine.ParseVolumeFlag(v); err == nil {
+			for t := m.Destination; t != "/" && t != "."; t = path.Dir(t) {
+				out = append(out, t)
+			}
+		}
+	}
 	for _, m := range instructions.GetMounts(c) {
 		t := mountTarget(m)
 		if !path.IsAbs(t) {

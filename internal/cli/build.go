@@ -43,6 +43,7 @@ func buildCommands() []*cli.Command {
 			&cli.StringFlag{Name: "format", Value: "oci", Usage: "image format: oci"},
 			&cli.StringFlag{Name: "iidfile", Usage: "also write the image id to this file"},
 			&cli.GenericFlag{Name: "secret", Value: &rawList{}, Usage: "id=ID,src=PATH: a file RUN --mount=type=secret shows"},
+			&cli.GenericFlag{Name: "volume", Aliases: []string{"v"}, Value: &rawList{}, Usage: "SRC:DST[:OPTS] bind mount for every RUN"},
 		}, registryFlags()...)}
 	return []*cli.Command{commit, build}
 }
@@ -70,6 +71,7 @@ func buildAction(c *cli.Context) error {
 		ContextDir: contextDir, Dockerfile: c.String("file"), Tags: c.StringSlice("tag"),
 		NoCache: c.Bool("no-cache"), Quiet: c.Bool("quiet"), BuildArgs: args, Labels: keyValues(rawValues(c, "label")),
 		Target: c.String("target"), Pull: c.String("pull"), Network: c.String("network"), Secrets: secrets,
+		Volumes: rawValues(c, "volume"),
 		Out: flushWriter{c.App.Writer}, Registry: registryOptions(c),
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)

@@ -188,6 +188,20 @@ RUN --network=none echo "links $(ip -o link | wc -l)"
 		if res.Code != 0 || !hasLine(res.Stdout, "cache-lines 1") || !hasLine(res.Stdout, "from-context") || !hasLine(res.Stdout, "links 1") {
 			t.Fatalf("[%s] build with RUN mounts:\n%s", e.Mode(), res)
 		}
+		// build -v: every RUN sees the host directory; a cached rebuild runs none.
+		hostDir := filepath.Join(e.Home, "host")
+		if err := os.MkdirAll(hostDir, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		chownTree(t, e, hostDir)
+		vctx := buildContext(t, e, "vctx", map[string]string{"Dockerfile": "FROM " + bb + "\nRUN echo ran >> /host/log\n"})
+		for i := 0; i < 2; i++ {
+			e.Must(t, "build", "-q", "-v", hostDir+":/host", "-t", "vol", vctx)
+		}
+		if data, err := os.ReadFile(filepath.Join(hostDir, "log")); err != nil || string(data) != "ran\n" {
+			t.Errorf("[%s] build -v: the host file after a build and a cached rebuild: %q, %v (want one line)", e.Mode(), data, err)
+		}
+		wantOut(t, e, e.Run("run", "--rm", "--network", "none", "vol", "sh", "-c", "ls /host 2>/dev/null; echo done"), "done\n")
 		if res := e.Run("build", "--no-cache", "-t", "mounts", ctx); !hasLine(res.Stdout, "cache-lines 2") {
 			t.Errorf("[%s] the cache mount did not keep its content:\n%s", e.Mode(), res)
 		}
