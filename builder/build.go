@@ -23,6 +23,8 @@ type build struct {
 	results map[int]string // stage index -> its image
 	step    int
 	steps   int
+	// staleChecked: removeStaleContainers has run.
+	staleChecked bool
 }
 
 // Build runs the Dockerfile of o.ContextDir and returns the id of the final

@@ -3,7 +3,9 @@ package builder
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -95,6 +97,7 @@ type runSpec struct {
 // runContainer creates and runs a container for a RUN and waits for it; the
 // container is returned exited (for its layer) or removed on failure.
 func (b *build) runContainer(st *stageState, rs runSpec) (*engine.Container, error) {
+	b.removeStaleContainers()
 	noEntrypoint := ""
 	if rs.network == "" {
 		rs.network = engine.NetHost
@@ -102,6 +105,7 @@ func (b *build) runContainer(st *stageState, rs runSpec) (*engine.Container, err
 	ctr, err := b.r.Create(b.ctx, engine.CreateOptions{
 		Image: st.image, Cmd: rs.args, Entrypoint: &noEntrypoint, Env: rs.env, WorkDir: st.cfg.Config.WorkingDir,
 		User: st.cfg.Config.User, Pull: "never", Net: engine.NetOptions{Networks: []string{rs.network}}, Mounts: rs.mounts,
+		Labels: map[string]string{builderLabel: strconv.Itoa(os.Getpid())},
 	})
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"archive/tar"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/engine-dev/engine/internal/testutil"
 )
@@ -258,6 +260,34 @@ func TestBuildAddURL(t *testing.T) {
 		bad := buildContext(t, e, "bad", map[string]string{"Dockerfile": "FROM " + bb + "\nADD " + srv.URL + "/missing /x\n"})
 		wantError(t, e, e.Run("build", "-q", bad), 125, false, "404")
 		noContainers(t, e, "builds")
+	})
+}
+
+// TestBuildKilled: a build killed during a RUN leaves its container running
+// (its monitor outlives the CLI); the next build that runs a container removes it.
+func TestBuildKilled(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		bb := ctrSetup(t, e)
+		slow := buildContext(t, e, "slow", map[string]string{"Dockerfile": "FROM " + bb + "\nRUN sleep 60\n"})
+		cmd := command(context.Background(), e, "build", "-q", slow)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		running := func() bool { return len(psJSON(t, e, "-q")) == 1 }
+		if !eventually(20*time.Second, running) {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			t.Fatalf("[%s] the RUN container never ran", e.Mode())
+		}
+		// Only the CLI dies (not its process group): the monitor keeps the container.
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if n := len(psJSON(t, e, "-a")); n != 1 {
+			t.Fatalf("[%s] after killing the build: %d containers, want its RUN container", e.Mode(), n)
+		}
+		next := buildContext(t, e, "next", map[string]string{"Dockerfile": "FROM " + bb + "\nRUN true\n"})
+		mustID(t, e, "build", "-q", next)
+		noContainers(t, e, "the next build")
 	})
 }
 
