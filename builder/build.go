@@ -15,7 +15,8 @@ type build struct {
 	r       *engine.Runtime
 	s       *storage.Store
 	o       Options
-	out     io.Writer // step lines and RUN output; io.Discard with Quiet
+	out     io.Writer // step lines and RUN's stdout; io.Discard with Quiet
+	errOut  io.Writer // RUN's stderr
 	df      *dockerfile
 	context *source
 	cache   *cache
@@ -102,11 +103,14 @@ func prepare(ctx context.Context, r *engine.Runtime, o Options) (*build, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := o.Out
-	if o.Quiet || out == nil {
-		out = io.Discard
+	out, errOut := o.Out, o.Err
+	if errOut == nil {
+		errOut = out
 	}
-	return &build{ctx: ctx, r: r, s: r.Store(), o: o, out: out, df: df, context: src, cache: c,
+	if o.Quiet || out == nil {
+		out, errOut = io.Discard, io.Discard
+	}
+	return &build{ctx: ctx, r: r, s: r.Store(), o: o, out: out, errOut: errOut, df: df, context: src, cache: c,
 		pull: pull, results: map[int]string{}}, nil
 }
 

@@ -28,7 +28,8 @@ type Options struct {
 	Network    string            // network of RUN containers; "" for host
 	Secrets    map[string]string // --secret id=ID,src=PATH: files RUN --mount=type=secret shows
 	Volumes    []string          // -v SRC:DST[:OPTS] for every RUN (not part of the cache key, as podman)
-	Out        io.Writer         // steps and RUN output
+	Out        io.Writer         // steps and RUN's standard output
+	Err        io.Writer         // RUN's standard error; Out when nil
 	Registry   storage.RegistryOptions
 }
 

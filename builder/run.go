@@ -138,7 +138,7 @@ func (b *build) attach(ctr *engine.Container) (int, error) {
 	}()
 	var startErr error
 	code, err := ctr.Attach(engine.AttachOptions{
-		Stdout: b.out, Stderr: b.out,
+		Stdout: b.out, Stderr: b.errOut,
 		Connected: func() { startErr = ctr.Exec() },
 		OnExit:    func(code int) { _ = ctr.CleanupAfterExit(code) },
 	})

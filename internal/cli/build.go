@@ -72,7 +72,7 @@ func buildAction(c *cli.Context) error {
 		NoCache: c.Bool("no-cache"), Quiet: c.Bool("quiet"), BuildArgs: args, Labels: keyValues(rawValues(c, "label")),
 		Target: c.String("target"), Pull: c.String("pull"), Network: c.String("network"), Secrets: secrets,
 		Volumes: rawValues(c, "volume"),
-		Out:     flushWriter{c.App.Writer}, Registry: registryOptions(c),
+		Out:     flushWriter{c.App.Writer}, Err: c.App.ErrWriter, Registry: registryOptions(c),
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
