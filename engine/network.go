@@ -119,8 +119,8 @@ func (r *Runtime) netMode(values []string) (NetConfig, error) {
 				nc.Container = other.ID
 			}
 		default:
-			if r.rootless {
-				return nc, fmt.Errorf("--network %s: user networks need root, rootless ones are not supported yet (rootless containers use slirp4netns, none or host): %w", v, ErrInvalidArg)
+			if r.rootless && v == NetBridge {
+				return nc, fmt.Errorf("--network bridge: the default network needs root; rootless, create one (engine network create NAME) and use --network NAME: %w", ErrInvalidArg)
 			}
 			if v == NetBridge {
 				v = netcni.DefaultNetwork
@@ -236,7 +236,7 @@ func (c *Container) specNet(spec *specs.Spec, runDir, hostname string) error {
 		setNetns(spec, p.NetNS, true)
 		netcniHosts = true
 	}
-	etc, err := writeEtcFiles(runDir, hostname, c.Name, nc, netcniHosts)
+	etc, err := writeEtcFiles(runDir, hostname, c.Name, nc, netcniHosts, c.r.rootless)
 	if err != nil {
 		_ = c.teardownNet()
 		return err
@@ -351,11 +351,15 @@ func (c *Container) teardownNet() error {
 // writeEtcFiles writes the container's /etc/hostname, /etc/hosts and /etc/resolv.conf
 // into its run directory and returns the bind mounts for them. With a CNI network or
 // slirp4netns (netcniHosts), netcni wrote /etc/hosts already (and keeps it current).
-func writeEtcFiles(runDir, hostname, name string, nc NetConfig, netcniHosts bool) ([]specs.Mount, error) {
+//
+// Rootless, the containers of user networks reach the world through the store's
+// slirp4netns too, so its DNS forwarder stands in as with slirp4netns mode.
+func writeEtcFiles(runDir, hostname, name string, nc NetConfig, netcniHosts, rootless bool) ([]specs.Mount, error) {
 	hostResolv, _ := os.ReadFile("/etc/resolv.conf")
+	slirpDNS := nc.Mode == NetSlirp || (rootless && nc.Mode == NetBridge)
 	files := map[string][]byte{
 		"hostname":    []byte(hostname + "\n"),
-		"resolv.conf": netcni.ResolvConf(hostResolv, nc.DNS, nc.DNSSearch, nc.DNSOptions, nc.Mode == NetSlirp),
+		"resolv.conf": netcni.ResolvConf(hostResolv, nc.DNS, nc.DNSSearch, nc.DNSOptions, slirpDNS),
 	}
 	switch {
 	case netcniHosts:

@@ -165,9 +165,6 @@ func (c *Container) abandonNet() bool {
 // Connect joins the container to one more network: in its config, and at once
 // (CNI ADD into its netns) when it runs.
 func (c *Container) Connect(network string, aliases []string, ip, mac string) error {
-	if c.r.rootless {
-		return fmt.Errorf("network connect: CNI networks need root: %w", ErrInvalidArg)
-	}
 	unlock, err := c.lock()
 	if err != nil {
 		return err

@@ -31,6 +31,10 @@ type cniExec struct {
 	raw   invoke.RawExec
 	async bool
 	paths map[string]string
+	// netns: run the plugins in this netns (a rootless store's, see rootlessns.go).
+	netns string
+	// lockFile: iptables-legacy's lock (XTABLES_LOCKFILE), for a rootless store.
+	lockFile string
 
 	wg   sync.WaitGroup
 	mu   sync.Mutex
@@ -43,6 +47,9 @@ func (e *cniExec) ExecPlugin(ctx context.Context, pluginPath string, stdin []byt
 		environ = withEnv(environ, "PATH", p)
 	}
 	environ = withEnv(environ, "GLIBC_TUNABLES", mallocTunable(envValue(environ, "GLIBC_TUNABLES")))
+	if e.lockFile != "" {
+		environ = withEnv(environ, "XTABLES_LOCKFILE", e.lockFile)
+	}
 	if !e.async {
 		return e.run(ctx, pluginPath, stdin, environ)
 	}
@@ -60,7 +67,16 @@ func (e *cniExec) ExecPlugin(ctx context.Context, pluginPath string, stdin []byt
 
 func (e *cniExec) run(ctx context.Context, pluginPath string, stdin []byte, environ []string) ([]byte, error) {
 	start := time.Now()
-	out, err := e.raw.ExecPlugin(ctx, pluginPath, stdin, environ)
+	var out []byte
+	var err error
+	if e.netns != "" {
+		err = inNetns(e.netns, func() (xerr error) {
+			out, xerr = e.raw.ExecPlugin(ctx, pluginPath, stdin, environ)
+			return xerr
+		})
+	} else {
+		out, err = e.raw.ExecPlugin(ctx, pluginPath, stdin, environ)
+	}
 	if logrus.IsLevelEnabled(logrus.DebugLevel) {
 		logrus.Debugf("cni %s %s: %v (err: %v)", envValue(environ, "CNI_COMMAND"), filepath.Base(pluginPath),
 			time.Since(start).Round(time.Millisecond), err)

@@ -72,6 +72,9 @@ func (m *Manager) Disconnect(ctx context.Context, runDir, network string) error 
 		if a.Network != network {
 			continue
 		}
+		if m.rootless {
+			m.rootlessUnforward(a.Ports)
+		}
 		if err := m.cniDel(ctx, st, &a); err != nil {
 			return err
 		}
@@ -84,6 +87,9 @@ func (m *Manager) Disconnect(ctx context.Context, runDir, network string) error 
 		}
 		m.unregister(network, st.ContainerID)
 		m.afterLeave(network, st.ContainerID)
+		if err := m.releaseRootlessNetnsIfIdle(); err != nil {
+			return err
+		}
 		return m.writeHosts(st)
 	}
 	return nil

@@ -22,9 +22,6 @@ type CreateOptions struct {
 
 // Create adds a network. Bad input changes nothing.
 func (m *Manager) Create(o CreateOptions) (*Network, error) {
-	if m.rootless {
-		return nil, fmt.Errorf("network create: user networks need root, rootless ones are not supported yet (rootless containers use slirp4netns): %w", ErrInvalidArg)
-	}
 	if err := checkName(o.Name); err != nil {
 		return nil, err
 	}
@@ -37,6 +34,9 @@ func (m *Manager) Create(o CreateOptions) (*Network, error) {
 	}
 	if o.Driver != "bridge" && o.Driver != "macvlan" {
 		return nil, fmt.Errorf("unsupported network driver %q (want bridge or macvlan): %w", o.Driver, ErrInvalidArg)
+	}
+	if m.rootless && o.Driver == "macvlan" {
+		return nil, fmt.Errorf("macvlan networks need root (a rootless network's netns has no host interface to attach to): %w", ErrInvalidArg)
 	}
 	if o.Subnet == "" && (o.Gateway != "" || o.IPRange != "") {
 		return nil, fmt.Errorf("--gateway and --ip-range need --subnet: %w", ErrInvalidArg)
@@ -60,11 +60,16 @@ func (m *Manager) Create(o CreateOptions) (*Network, error) {
 // allocate fills n's subnet and bridge name, and saves n, under the host-wide claims lock, so two
 // stores (two users of --root, parallel tests) never pick the same bridge or subnet.
 func (m *Manager) allocate(n *Network, o CreateOptions) error {
-	unlockHost, err := flockFile(claimsLock)
-	if err != nil {
-		return err
+	// A rootless store's bridges live in its own netns (rootlessns.go): no claims.
+	var claims []claimRecord
+	if !m.rootless {
+		unlockHost, err := flockFile(claimsLock)
+		if err != nil {
+			return err
+		}
+		defer unlockHost()
+		claims = liveClaims()
 	}
-	defer unlockHost()
 	existing, err := m.list()
 	if err != nil {
 		return err
@@ -73,7 +78,6 @@ func (m *Manager) allocate(n *Network, o CreateOptions) error {
 	if err != nil {
 		return err
 	}
-	claims := liveClaims()
 	var sub Subnet
 	if o.Subnet != "" {
 		if sub, err = parseSubnet(o.Subnet, o.Gateway, o.IPRange); err != nil {
@@ -106,6 +110,9 @@ func (m *Manager) allocate(n *Network, o CreateOptions) error {
 		n.NetworkInterface = n.Options["parent"]
 	}
 	n.Subnets = []Subnet{sub}
+	if m.rootless {
+		return m.save(n)
+	}
 	if err := claim(n.NetworkInterface, sub.Subnet, m.confPath(n.Name)); err != nil {
 		return fmt.Errorf("claiming bridge %s: %w", n.NetworkInterface, err)
 	}
@@ -231,6 +238,8 @@ func (m *Manager) Remove(name string) error {
 	if n.Driver == "bridge" {
 		_ = deleteBridgeIfIdle(m, n)
 	}
-	unclaim(n.NetworkInterface, m.confPath(n.Name))
+	if !m.rootless {
+		unclaim(n.NetworkInterface, m.confPath(n.Name))
+	}
 	return nil
 }

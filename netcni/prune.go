@@ -46,6 +46,9 @@ func (m *Manager) Prune(ctx context.Context, live map[string]bool) error {
 	for _, n := range all {
 		_ = deleteBridgeIfIdle(m, n)
 	}
+	if err := m.releaseRootlessNetnsIfIdle(); err != nil {
+		errs = append(errs, err)
+	}
 	if !m.rootless {
 		if _, err := SweepClaims(); err != nil {
 			errs = append(errs, err)

@@ -161,7 +161,8 @@ func (m *Manager) resolve(reqs []Request) ([]*Network, error) {
 // attach runs CNI ADD of network n for interface ifName, recording the intent
 // first; firewall says whether the firewall plugin runs (forwardFiltered).
 func (m *Manager) attach(ctx context.Context, runDir string, st *State, n *Network, r Request, ifName string, firewall bool) error {
-	p := &plugins{portmap: len(st.Ports) > 0 && len(st.Attachments) == 0, firewall: firewall, pinned: m.pinnedPlugins()}
+	// A rootless netns's FORWARD chain accepts: no firewall plugin there.
+	p := &plugins{portmap: len(st.Ports) > 0 && len(st.Attachments) == 0, firewall: firewall && !m.rootless, pinned: m.pinnedPlugins()}
 	f, err := m.conflist(n, p)
 	if err != nil {
 		return err
@@ -181,18 +182,26 @@ func (m *Manager) attach(ctx context.Context, runDir string, st *State, n *Netwo
 	if err := m.register(n.Name, st.ContainerID, runDir); err != nil {
 		return err
 	}
-	if err := ensureBridge(n); err != nil {
+	if err := m.ensureBridge(n); err != nil {
 		return err
 	}
 	res, err := m.cniAdd(ctx, st, &a, r)
 	if err != nil {
 		return fmt.Errorf("setting up network %s: %w", n.Name, err)
 	}
+	if m.rootless {
+		if err := m.rootlessForward(a.Ports); err != nil {
+			return err
+		}
+	}
 	fillFromResult(&st.Attachments[len(st.Attachments)-1], res, ifName)
 	return writeState(runDir, st)
 }
 
 func (m *Manager) cni(e *cniExec) *libcni.CNIConfig {
+	if e.netns = m.pluginNetns(); e.netns != "" {
+		e.lockFile = filepath.Join(m.stateDir, "xtables.lock")
+	}
 	return libcni.NewCNIConfigWithCacheDir(m.path, filepath.Join(m.stateDir, "cache"), e)
 }
 
@@ -202,7 +211,7 @@ func (m *Manager) runtimeConf(st *State, a *Attachment, r Request) *libcni.Runti
 		var pm []map[string]any
 		for _, p := range a.Ports {
 			pm = append(pm, map[string]any{"hostPort": p.HostPort, "containerPort": p.ContainerPort,
-				"protocol": p.Protocol, "hostIP": p.HostIP})
+				"protocol": p.Protocol, "hostIP": m.portmapHostIP(p)})
 		}
 		caps["portMappings"] = pm
 	}

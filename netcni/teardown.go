@@ -40,6 +40,9 @@ func (m *Manager) teardownLocked(ctx context.Context, runDir string, st *State) 
 	// only releases the lease (the rules would leak). The DELs of all networks run at
 	// once, and meanwhile the peers' /etc/hosts are rewritten and idle bridges removed
 	// (neither needs the container's veth gone).
+	if m.rootless && st.Mode == "bridge" {
+		m.rootlessUnforward(st.Ports)
+	}
 	var waits []func() error
 	for i := len(st.Attachments) - 1; i >= 0; i-- {
 		a := &st.Attachments[i]
@@ -62,6 +65,9 @@ func (m *Manager) teardownLocked(ctx context.Context, runDir string, st *State) 
 		if err := removeNetns(st.NetNS); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := m.releaseRootlessNetnsIfIdle(); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
@@ -95,12 +101,14 @@ func deleteBridgeIfIdle(m *Manager, n *Network) error {
 	if n.Driver != "bridge" || n.NetworkInterface == "" || len(m.peers(n.Name)) > 0 {
 		return nil
 	}
-	l, err := netlink.LinkByName(n.NetworkInterface)
-	if err != nil {
-		return nil // gone already
-	}
-	if l.Type() != "bridge" {
-		return nil
-	}
-	return netlink.LinkDel(l)
+	return m.inNet(func() error { // a rootless store's bridges are in its rootless netns
+		l, err := netlink.LinkByName(n.NetworkInterface)
+		if err != nil {
+			return nil // gone already
+		}
+		if l.Type() != "bridge" {
+			return nil
+		}
+		return netlink.LinkDel(l)
+	})
 }
