@@ -30,9 +30,6 @@ func (b *build) run(st *stageState, c *instructions.RunCommand) error {
 			return fmt.Errorf("RUN --%s is not supported: %w", f, ErrInvalidArg)
 		}
 	}
-	if len(c.Files) > 0 {
-		return fmt.Errorf("RUN with here-documents is not supported: %w", ErrInvalidArg)
-	}
 	if st.image == "" {
 		return fmt.Errorf("RUN in an empty (scratch) stage: nothing to run: %w", ErrInvalidArg)
 	}
@@ -47,9 +44,20 @@ func (b *build) run(st *stageState, c *instructions.RunCommand) error {
 		network = n
 	}
 	args := st.command(c.ShellDependantCmdLine)
+	if len(c.Files) > 0 {
+		a, binds, cleanup, err := b.heredocArgs(st, c)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		args, mounts.Mounts = a, append(mounts.Mounts, binds...)
+	}
 	env := st.runEnv()
 	createdBy := strings.Join(args, " ")
 	parts := []string{"RUN", strings.Join(args, "\x00"), strings.Join(st.argEnv(), "\x00"), network, strings.Join(mountKey, "\x00")}
+	for _, f := range c.Files {
+		parts = append(parts, f.Name, f.Data)
+	}
 	return b.layerStep(st, createdBy, parts, func() (string, func(), error) {
 		ctr, err := b.runContainer(st, runSpec{args: args, env: env, network: network, mounts: mounts})
 		if err != nil {

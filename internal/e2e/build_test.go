@@ -291,6 +291,23 @@ func TestBuildKilled(t *testing.T) {
 	})
 }
 
+// TestBuildHeredoc: RUN with here-documents, as BuildKit runs them.
+func TestBuildHeredoc(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		bb := ctrSetup(t, e)
+		df := strings.Join([]string{"FROM " + bb,
+			"RUN <<XEOF", "echo first line", "echo second > /second", "XEOF",
+			"RUN cat <<EOT > /greeting", "hello heredoc", "EOT",
+			"RUN <<XEOF", "#!/bin/sh", "echo \"script $0\"", "XEOF", ""}, "\n")
+		res := e.Run("build", "-t", "heredoc", buildContext(t, e, "ctx", map[string]string{"Dockerfile": df}))
+		if res.Code != 0 || !hasLine(res.Stdout, "first line") || !hasLine(res.Stdout, "script /dev/pipes/XEOF") {
+			t.Fatalf("[%s] build with here-documents:\n%s", e.Mode(), res)
+		}
+		wantOut(t, e, e.Run("run", "--rm", "--network", "none", "heredoc", "cat", "/second", "/greeting"), "second\nhello heredoc\n")
+		noContainers(t, e, "builds")
+	})
+}
+
 // TestBuildMultiStage copies from an earlier stage and builds a --target.
 func TestBuildMultiStage(t *testing.T) {
 	bothModes(t, func(t *testing.T, e *testutil.Engine) {
