@@ -50,6 +50,30 @@
 //     with nftables (table ip cni_hostport), slirp4netns binds them itself. Random host ports for -P and
 //     "-p 80" are picked at start.
 //   - Rootless: slirp4netns per container, started detached (own session) with an
-//     API socket for port forwarding, pid in network.json, killed by Teardown. CNI
-//     networks need root (no rootless netns with bridges yet).
+//     API socket for port forwarding, pid in network.json, killed by Teardown.
+//   - Rootless user networks (podman 4's "rootless-netns" with CNI, rootlessns.go):
+//     one netns per store, made inside the user's user namespace on the first
+//     ADD (under the store's network lock) and bind-mounted at
+//     RUNROOT/engine/net/rootless-netns/netns in the user's mount namespace, with
+//     one detached slirp4netns (tap0, --configure, --disable-host-loopback, API
+//     socket) as its way out and ip_forward on. The plugins are exec'd from a
+//     thread that setns()ed into it (cniExec.netns; a forked child keeps the
+//     thread's netns; the thread is never unlocked, so Go discards it), so the
+//     bridge and the masquerade and portmap rules live there and the veth peer
+//     goes into the container's netns. Chosen over a bridge per container's slirp
+//     (no container-to-container path) and over a daemon (none wanted): the cost
+//     per container is the same plugin execs as root; the netns and its
+//     slirp4netns cost ~100 ms once. -p is two hops: slirp4netns add_hostfwd
+//     from the host's address and port to tap0's (10.0.2.100) same port, and
+//     portmap's DNAT from there (matching any local address); forwards are
+//     removed by matching list_hostfwd with the container's recorded ports, so a
+//     crash before anything else was recorded still finds them. No host-wide
+//     claims rootless (the bridges are private to the store's netns) and no
+//     firewall plugin (its FORWARD chain accepts); leases, cache and the
+//     iptables-legacy lock (XTABLES_LOCKFILE) are under the run root. When the
+//     last container of the store's networks leaves (Teardown, Disconnect,
+//     Prune), slirp4netns is killed and the netns unmounted, so an idle store
+//     leaves no process or mount; a slirp4netns that died is restarted (and the
+//     ports forwarded again) by the next ADD, one started by a killed process
+//     before its pid was written is found by its command line.
 package netcni

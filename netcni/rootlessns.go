@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -237,27 +238,57 @@ func startRootlessSlirp(dir, ns string) error {
 	return nil
 }
 
-// rootlessSlirpPid is the pid of the rootless netns's slirp4netns when it runs, or 0.
+// rootlessSlirpPid is the pid of the rootless netns's slirp4netns when it runs, or
+// 0. A process killed between starting it and writing slirp.pid leaves one with no
+// record: it is found by its command line, and adopted.
 func rootlessSlirpPid(dir string) int {
-	b, err := os.ReadFile(filepath.Join(dir, "slirp.pid"))
-	if err != nil {
+	ns := filepath.Join(dir, "netns")
+	if b, err := os.ReadFile(filepath.Join(dir, "slirp.pid")); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && isSlirpOf(pid, ns) {
+			return pid
+		}
+	}
+	pids := slirpsOf(ns)
+	if len(pids) == 0 {
 		return 0
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 || isZombie(pid) {
-		return 0
+	for _, pid := range pids[1:] { // one is enough
+		stopSlirp(&State{SlirpPid: pid, NetNS: ns})
 	}
-	cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
-	if err != nil || !strings.Contains(string(cmdline), filepath.Join(dir, "netns")) {
-		return 0 // gone, or the pid was reused
-	}
-	return pid
+	_ = writeFileAtomic(filepath.Join(dir, "slirp.pid"), []byte(strconv.Itoa(pids[0])), 0o600)
+	return pids[0]
 }
 
-// stopRootlessSlirp kills the rootless netns's slirp4netns, if it runs.
+// isSlirpOf tells whether pid is a live slirp4netns serving the netns at ns.
+func isSlirpOf(pid int, ns string) bool {
+	if pid <= 0 || isZombie(pid) {
+		return false
+	}
+	cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil {
+		return false // gone
+	}
+	argv := strings.Split(string(cmdline), "\x00")
+	return filepath.Base(argv[0]) == "slirp4netns" && slices.Contains(argv, ns)
+}
+
+// slirpsOf lists the slirp4netns processes serving the netns at ns.
+func slirpsOf(ns string) []int {
+	ents, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range ents {
+		if pid, err := strconv.Atoi(e.Name()); err == nil && isSlirpOf(pid, ns) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// stopRootlessSlirp kills the rootless netns's slirp4netns, recorded or not.
 func stopRootlessSlirp(dir string) {
-	if pid := rootlessSlirpPid(dir); pid > 0 {
-		stopSlirp(&State{SlirpPid: pid, NetNS: filepath.Join(dir, "netns")})
+	ns := filepath.Join(dir, "netns")
+	for _, pid := range slirpsOf(ns) {
+		stopSlirp(&State{SlirpPid: pid, NetNS: ns})
 	}
 	_ = os.Remove(filepath.Join(dir, "slirp.pid"))
 }

@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -260,6 +262,95 @@ func TestNetworkRootlessKilled(t *testing.T) {
 		e.Must(t, "start", "k")
 		if got := httpGet(t, "http://127.0.0.1:"+port+"/"); got != "hello from k\n" {
 			t.Errorf("[%s] GET after restart: %q", e.Mode(), got)
+		}
+	})
+}
+
+// TestNetworkRootlessCLIKilled kills `run -d` with SIGKILL at different points of
+// its network setup, the first of which makes the rootless netns: `network prune`
+// then leaves no lease or netns of the containers that did not start, and the
+// rootless netns and its one slirp4netns only while a container runs.
+func TestNetworkRootlessCLIKilled(t *testing.T) {
+	rootlessNet(t, func(t *testing.T, e *testutil.Engine, img string) {
+		n := uniq("rkc")
+		e.Must(t, "network", "create", n)
+		for i, delay := range []time.Duration{30, 100, 200, 350, 500, 800, 1200} {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			cmd := command(ctx, e, "run", "-d", "--name", fmt.Sprintf("k%d", i), "--network", n,
+				"-p", "127.0.0.1:"+hostPort(t)+":80", img, "sleep", "300")
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(delay * time.Millisecond)
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			_ = cmd.Wait()
+			cancel()
+		}
+		e.Must(t, "network", "prune", "-f")
+		e.Must(t, "network", "prune", "-f")
+		var live []string
+		for _, c := range psJSON(t, e, "-a") {
+			if c.State == "running" {
+				live = append(live, c.ID)
+			}
+		}
+		t.Logf("[%s] %d of 7 killed runs left a running container", e.Mode(), len(live))
+		leases, _ := filepath.Glob(filepath.Join(e.RunRoot, "engine", "net", "ipam", n, "*.*.*.*"))
+		if len(leases) != len(live) {
+			t.Errorf("[%s] %d leases for %d running containers after prune: %v", e.Mode(), len(leases), len(live), leases)
+		}
+		var netns []string
+		for _, m := range storeMounts(t, e) {
+			if strings.Contains(m, "/netns") && !strings.Contains(m, "rootless-netns") {
+				netns = append(netns, m)
+			}
+		}
+		if len(netns) != len(live) {
+			t.Errorf("[%s] %d netns mounts for %d running containers after prune: %v", e.Mode(), len(netns), len(live), netns)
+		}
+		wantSlirps, wantNS := 0, false
+		if len(live) > 0 {
+			wantSlirps, wantNS = 1, true
+		}
+		if p := slirpProcs(e); len(p) != wantSlirps {
+			t.Errorf("[%s] %d slirp4netns processes for %d running containers: %v", e.Mode(), len(p), len(live), p)
+		}
+		if got := rootlessNetnsMount(t, e) != ""; got != wantNS {
+			t.Errorf("[%s] rootless netns mounted: %v, with %d running containers", e.Mode(), got, len(live))
+		}
+	})
+}
+
+// TestNetworkRootlessConcurrent starts containers on a fresh store at once: they
+// share one rootless netns and one slirp4netns, and reach each other.
+func TestNetworkRootlessConcurrent(t *testing.T) {
+	rootlessNet(t, func(t *testing.T, e *testutil.Engine, img string) {
+		n := uniq("rcc")
+		e.Must(t, "network", "create", n)
+		names := []string{"c0", "c1", "c2"}
+		errs := make(chan testutil.Result, len(names))
+		for _, name := range names {
+			go func() {
+				errs <- e.Run(append([]string{"run", "-d", "--name", name, "--network", n, img}, httpdCmd(name)...)...)
+			}()
+		}
+		for range names {
+			if res := <-errs; res.Code != 0 {
+				t.Errorf("[%s] %s", e.Mode(), res)
+			}
+		}
+		if p := slirpProcs(e); len(p) != 1 {
+			t.Errorf("[%s] want one slirp4netns for the store, got %v", e.Mode(), p)
+		}
+		for _, from := range names {
+			for _, to := range names {
+				if from == to {
+					continue
+				}
+				if out := e.Must(t, "exec", from, "wget", "-q", "-O", "-", "http://"+to+"/"); out != "hello from "+to {
+					t.Errorf("[%s] %s -> %s: %q", e.Mode(), from, to, out)
+				}
+			}
 		}
 	})
 }
