@@ -46,7 +46,7 @@ func imageCommands() []*cli.Command {
 		quietFlag(),
 	}}
 	imp := &cli.Command{Name: "import", Usage: "create an image from a rootfs tarball", ArgsUsage: "FILE|URL|- [REFERENCE]", Action: importAction, Flags: []cli.Flag{
-		&cli.StringSliceFlag{Name: "change", Aliases: []string{"c"}, Usage: "apply a Dockerfile instruction (CMD, ENV, ...)"},
+		&cli.GenericFlag{Name: "change", Aliases: []string{"c"}, Value: &rawList{}, Usage: "apply a Dockerfile instruction (CMD, ENV, ...); commas are kept"},
 		&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "history comment"},
 		quietFlag(),
 	}}

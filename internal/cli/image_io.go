@@ -134,7 +134,7 @@ func importAction(c *cli.Context) error {
 	}
 	return withStore(c, func(s *storage.Store) error {
 		img, err := s.Import(c.Context, r, storage.ImportOptions{
-			Reference: c.Args().Get(1), Changes: c.StringSlice("change"), Message: c.String("message"),
+			Reference: c.Args().Get(1), Changes: rawValues(c, "change"), Message: c.String("message"),
 		})
 		if err != nil {
 			return err

@@ -228,6 +228,13 @@ func TestImport(t *testing.T) {
 			t.Errorf("[%s] imported image: RootFS %+v, %s/%s; want one layer, linux/amd64", e.Mode(), insp.RootFS, insp.Os, insp.Architecture)
 		}
 
+		// -c keeps the commas of an exec-form instruction.
+		e.Must(t, "import", "-c", `CMD ["sh","-c","echo a,b"]`, "-c", "ENV A=1,2", rootfs, "localhost/imported:cmd")
+		if got := e.Must(t, "image", "inspect", "--format", "{{json .Config.Cmd}} {{json .Config.Env}}", "localhost/imported:cmd"); !strings.Contains(got, `["sh","-c","echo a,b"]`) || !strings.Contains(got, `"A=1,2"`) {
+			t.Errorf("[%s] import -c: config %s", e.Mode(), got)
+		}
+		e.Must(t, "rmi", "localhost/imported:cmd")
+
 		// From stdin, with "-".
 		data, err := os.ReadFile(rootfs)
 		if err != nil {
