@@ -26,16 +26,41 @@ func (m *Manager) portmapHostIP(p PortMapping) string {
 	return p.HostIP
 }
 
-// rootlessForward asks the rootless netns's slirp4netns to forward ports.
+// rootlessForward asks the rootless netns's slirp4netns to forward ports. A
+// forward that exists already is the container's own (bindPorts and takenPorts
+// refused the ports of anyone else): reforward may have made it.
 func (m *Manager) rootlessForward(ports []PortMapping) error {
 	for _, p := range ports {
 		fwd := p
 		fwd.ContainerPort = p.HostPort // portmap takes it from there
-		if err := slirpForward(m.rootlessDir(), fwd); err != nil {
+		if err := slirpForward(m.rootlessDir(), fwd); err != nil && len(m.forwardsOf([]PortMapping{p})) == 0 {
 			return err
 		}
 	}
 	return nil
+}
+
+// forwardsOf lists the ids of the slirp4netns forwards of ports.
+func (m *Manager) forwardsOf(ports []PortMapping) []int {
+	var list struct {
+		Entries []hostfwd `json:"entries"`
+	}
+	if err := slirpCall(m.rootlessDir(), map[string]any{"execute": "list_hostfwd"}, &list); err != nil {
+		return nil
+	}
+	var out []int
+	for _, f := range list.Entries {
+		for _, p := range ports {
+			addr := p.HostIP
+			if addr == "" {
+				addr = "0.0.0.0"
+			}
+			if f.Proto == p.Protocol && f.HostPort == int(p.HostPort) && f.HostAddr == addr {
+				out = append(out, f.ID)
+			}
+		}
+	}
+	return out
 }
 
 // hostfwd is one forward as slirp4netns's list_hostfwd reports it.
@@ -53,22 +78,8 @@ func (m *Manager) rootlessUnforward(ports []PortMapping) {
 	if len(ports) == 0 || rootlessSlirpPid(dir) == 0 {
 		return
 	}
-	var list struct {
-		Entries []hostfwd `json:"entries"`
-	}
-	if err := slirpCall(dir, map[string]any{"execute": "list_hostfwd"}, &list); err != nil {
-		return
-	}
-	for _, f := range list.Entries {
-		for _, p := range ports {
-			addr := p.HostIP
-			if addr == "" {
-				addr = "0.0.0.0"
-			}
-			if f.Proto == p.Protocol && f.HostPort == int(p.HostPort) && f.HostAddr == addr {
-				_ = slirpCall(dir, map[string]any{"execute": "remove_hostfwd", "arguments": map[string]any{"id": f.ID}}, nil)
-			}
-		}
+	for _, id := range m.forwardsOf(ports) {
+		_ = slirpCall(dir, map[string]any{"execute": "remove_hostfwd", "arguments": map[string]any{"id": id}}, nil)
 	}
 }
 

@@ -354,3 +354,32 @@ func TestNetworkRootlessConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestNetworkRootlessSlirpKilled kills the store's slirp4netns: the next container
+// on a network restarts it, and the running containers' ports answer again.
+func TestNetworkRootlessSlirpKilled(t *testing.T) {
+	rootlessNet(t, func(t *testing.T, e *testutil.Engine, img string) {
+		n := uniq("rsk")
+		e.Must(t, "network", "create", n)
+		port := hostPort(t)
+		runDetached(t, e, append([]string{"--name", "web", "--network", n, "-p", "127.0.0.1:" + port + ":80", img}, httpdCmd("web")...)...)
+		httpGet(t, "http://127.0.0.1:"+port+"/")
+		procs := slirpProcs(e)
+		if len(procs) != 1 {
+			t.Fatalf("[%s] want one slirp4netns, got %v", e.Mode(), procs)
+		}
+		pid, _ := strconv.Atoi(procs[0])
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		waitGone(pid, 5*time.Second)
+		runDetached(t, e, "--name", "next", "--network", n, img, "sleep", "300")
+		if p := slirpProcs(e); len(p) != 1 || p[0] == procs[0] {
+			t.Errorf("[%s] slirp4netns after the kill and a new container: %v (killed %v)", e.Mode(), p, procs)
+		}
+		if got := httpGet(t, "http://127.0.0.1:"+port+"/"); got != "hello from web\n" {
+			t.Errorf("[%s] GET after slirp4netns restarted: %q", e.Mode(), got)
+		}
+		if out := e.Must(t, "exec", "next", "wget", "-q", "-O", "-", "http://web/"); out != "hello from web" {
+			t.Errorf("[%s] next -> web: %q", e.Mode(), out)
+		}
+	})
+}
