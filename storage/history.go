@@ -56,7 +56,9 @@ func (s *Store) History(name string) ([]HistoryEntry, error) {
 		e := HistoryEntry{ID: "<missing>", Created: h.Created, CreatedBy: h.CreatedBy, Comment: h.Comment}
 		if !h.EmptyLayer && li < len(chain) {
 			e.Size = size[chain[li]]
-			if id, ok := byTop[chain[li]]; ok {
+			// The image itself is named on the newest entry only: when config-only
+			// steps end a build, the layer's step has no image of its own.
+			if id, ok := byTop[chain[li]]; ok && id != img.ID {
 				e.ID = id
 			}
 			li++
