@@ -14,7 +14,8 @@
 //     engineN bridge and 10.89.N.0/24 (engine0, 10.89.0.0/24 normally; never
 //     podman's cni-podman0/10.88.0.0/16). Bridge names and subnets are host-wide,
 //     configs are per store: /run/engine/claims holds one claim per bridge, taken
-//     under a host-wide flock; a claim whose conflist is gone is stale and free.
+//     under a host-wide flock; a claim whose conflist is gone is stale and free
+//     (allocation skips it; `network prune` removes it and its idle bridge).
 //   - Per container: a netns made by unshare(CLONE_NEWNET) on a throw-away locked
 //     thread, bind-mounted at RUNDIR/netns, lo set up with netlink (no loopback
 //     plugin exec); CNI ADD with bridge (isGateway, ipMasq, hairpin) + host-local +
@@ -47,8 +48,8 @@
 //     peer on its networks, rewritten in place (it is bind-mounted) by whichever
 //     engine process attaches or detaches a container. No DNS daemon.
 //   - Published ports are checked by binding them (then released): portmap forwards
-//     with nftables (table ip cni_hostport), slirp4netns binds them itself. Random host ports for -P and
-//     "-p 80" are picked at start.
+//     with nftables (table ip cni_hostport), slirp4netns binds them itself.
+//     Random host ports for -P and "-p 80" are picked at start.
 //   - Rootless: slirp4netns per container, started detached (own session) with an
 //     API socket for port forwarding, pid in network.json, killed by Teardown.
 //   - Rootless user networks (podman 4's "rootless-netns" with CNI, rootlessns.go):
