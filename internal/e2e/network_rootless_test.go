@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -208,7 +210,7 @@ func TestNetworkRootlessConnect(t *testing.T) {
 		e.Must(t, "network", "create", b)
 		runDetached(t, e, append([]string{"--name", "s", "--network", b, img}, httpdCmd("s")...)...)
 		runDetached(t, e, "--name", "c", "--network", a, img, "sleep", "300")
-		if res := e.Run("exec", "c", "wget", "-q", "-T", "2", "-O", "-", "http://s/"); res.Code == 0 {
+		if res := e.Run("exec", "c", "timeout", "5", "wget", "-q", "-O", "-", "http://s/"); res.Code == 0 {
 			t.Errorf("[%s] c reached s across networks before connect: %s", e.Mode(), res)
 		}
 		e.Must(t, "network", "connect", b, "c")
@@ -229,7 +231,7 @@ func TestNetworkRootlessConnect(t *testing.T) {
 		if res := e.Run("exec", "c", "ip", "link", "show", "eth1"); res.Code == 0 {
 			t.Errorf("[%s] eth1 still there after disconnect: %s", e.Mode(), res)
 		}
-		if res := e.Run("exec", "c", "wget", "-q", "-T", "2", "-O", "-", "http://s/"); res.Code == 0 {
+		if res := e.Run("exec", "c", "timeout", "5", "wget", "-q", "-O", "-", "http://s/"); res.Code == 0 {
 			t.Errorf("[%s] c still reaches s after disconnect: %s", e.Mode(), res)
 		}
 	})
@@ -380,6 +382,36 @@ func TestNetworkRootlessSlirpKilled(t *testing.T) {
 		}
 		if out := e.Must(t, "exec", "next", "wget", "-q", "-O", "-", "http://web/"); out != "hello from web" {
 			t.Errorf("[%s] next -> web: %q", e.Mode(), out)
+		}
+	})
+}
+
+// TestNetworkRootlessOutbound: a container on a rootless user network reaches a
+// server on the host's own address (through the bridge's masquerade in the
+// rootless netns, then slirp4netns), and its resolv.conf has a nameserver.
+func TestNetworkRootlessOutbound(t *testing.T) {
+	rootlessNet(t, func(t *testing.T, e *testutil.Engine, img string) {
+		ip := hostAddr()
+		if ip == "" {
+			t.Skip("the host has no non-loopback IPv4 address")
+		}
+		l, err := net.Listen("tcp4", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, "hello from the host\n")
+		})}
+		go func() { _ = srv.Serve(l) }()
+		defer srv.Close()
+		n := uniq("ro")
+		e.Must(t, "network", "create", n)
+		out := e.Must(t, "run", "--rm", "--network", n, img, "wget", "-q", "-O", "-", "http://"+l.Addr().String()+"/")
+		if out != "hello from the host" {
+			t.Errorf("[%s] wget the host's %s from a rootless network: %q", e.Mode(), l.Addr(), out)
+		}
+		if out := e.Must(t, "run", "--rm", "--network", n, img, "cat", "/etc/resolv.conf"); !strings.Contains(out, "nameserver ") {
+			t.Errorf("[%s] resolv.conf without a nameserver:\n%s", e.Mode(), out)
 		}
 	})
 }
