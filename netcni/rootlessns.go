@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -115,7 +116,7 @@ func (m *Manager) ensureRootlessNetns() error {
 	if isNetns(ns) && rootlessSlirpPid(dir) > 0 {
 		return nil
 	}
-	made := false
+	start, made := time.Now(), false
 	if !isNetns(ns) {
 		stopRootlessSlirp(dir)
 		if err := removeNetns(ns); err != nil {
@@ -143,6 +144,7 @@ func (m *Manager) ensureRootlessNetns() error {
 	if !made {
 		m.reforward() // a restarted slirp4netns forwards nothing yet
 	}
+	logrus.Debugf("rootless netns: made (%v), slirp4netns started: %v", made, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -166,10 +168,12 @@ func (m *Manager) releaseRootlessNetnsIfIdle() error {
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
+	start := time.Now()
 	stopRootlessSlirp(dir)
 	if err := removeNetns(m.rootlessNetns()); err != nil {
 		return err
 	}
+	logrus.Debugf("rootless netns: released: %v", time.Since(start).Round(time.Millisecond))
 	return os.RemoveAll(dir)
 }
 

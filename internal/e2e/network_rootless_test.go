@@ -413,5 +413,14 @@ func TestNetworkRootlessOutbound(t *testing.T) {
 		if out := e.Must(t, "run", "--rm", "--network", n, img, "cat", "/etc/resolv.conf"); !strings.Contains(out, "nameserver ") {
 			t.Errorf("[%s] resolv.conf without a nameserver:\n%s", e.Mode(), out)
 		}
+		// A container that exits by itself: its monitor's cleanup releases the
+		// rootless netns (it was the last one).
+		e.Must(t, "run", "-d", "--name", "short", "--network", n, img, "true")
+		if !eventually(10*time.Second, func() bool {
+			return e.Must(t, "inspect", "--format", "{{.State.Status}}", "short") == "exited" &&
+				len(slirpProcs(e)) == 0 && rootlessNetnsMount(t, e) == ""
+		}) {
+			t.Errorf("[%s] after the last container exited: slirp4netns %v, rootless netns %q", e.Mode(), slirpProcs(e), rootlessNetnsMount(t, e))
+		}
 	})
 }
