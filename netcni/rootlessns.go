@@ -161,11 +161,11 @@ func enableForward() error {
 // netns (with the bridges and rules in it) once no container is attached to a
 // network of the store. The caller holds the store's network lock.
 func (m *Manager) releaseRootlessNetnsIfIdle() error {
-	if !m.rootless || m.rootlessInUse() {
+	if !m.rootless {
 		return nil
 	}
 	dir := m.rootlessDir()
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) || m.rootlessInUse() {
 		return nil
 	}
 	start := time.Now()
