@@ -293,6 +293,9 @@ func stopRootlessSlirp(dir string) {
 	ns := filepath.Join(dir, "netns")
 	for _, pid := range slirpsOf(ns) {
 		stopSlirp(&State{SlirpPid: pid, NetNS: ns})
+		// Reaped if this process started it (a build runs many containers):
+		// ECHILD otherwise.
+		_, _ = unix.Wait4(pid, nil, unix.WNOHANG, nil)
 	}
 	_ = os.Remove(filepath.Join(dir, "slirp.pid"))
 }
