@@ -119,13 +119,15 @@ func (r *Runtime) netMode(values []string) (NetConfig, error) {
 				nc.Container = other.ID
 			}
 		default:
-			if r.rootless && v == NetBridge {
-				return nc, fmt.Errorf("--network bridge: the default network needs root; rootless, create one (engine network create NAME) and use --network NAME: %w", ErrInvalidArg)
-			}
 			if v == NetBridge {
 				v = netcni.DefaultNetwork
 			}
 			n, err := r.Networks().Get(v)
+			if err != nil && r.rootless && v == netcni.DefaultNetwork {
+				// Rootless, the default network is made by the first container that
+				// asks for it (the default mode is slirp4netns), not by ls or inspect.
+				n, err = r.Networks().EnsureDefault()
+			}
 			if err != nil {
 				return nc, fmt.Errorf("%v: %w", err, ErrInvalidArg)
 			}

@@ -97,6 +97,11 @@ func inNetns(path string, fn func() error) error {
 	return <-errc
 }
 
+// EnsureDefault returns the default network, made on first use. As root Get and
+// List make it; a rootless store's containers use slirp4netns unless they ask for
+// --network bridge, so only that makes it (in the store's rootless netns).
+func (m *Manager) EnsureDefault() (*Network, error) { return m.ensureDefault() }
+
 // ensureBridge makes n's bridge up before ADD, in the rootless netns (made first
 // when missing) for a rootless store.
 func (m *Manager) ensureBridge(n *Network) error {

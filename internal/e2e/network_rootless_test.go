@@ -147,10 +147,18 @@ func TestNetworkRootlessByName(t *testing.T) {
 		}
 		// Bad input rootless: one line, nothing made.
 		wantError(t, e, e.Run("network", "create", "-d", "macvlan", uniq("mv")), 125, false, "root")
-		wantError(t, e, e.Run("run", "--rm", "--network", "bridge", img, "true"), 125, false, "bridge")
 		if out := e.Must(t, "network", "ls", "-q"); out != "" {
 			t.Errorf("[%s] networks left: %q", e.Mode(), out)
 		}
+		// --network bridge: the default network, made by its first container.
+		out := e.Must(t, "run", "--rm", "--network", "bridge", img, "ip", "-o", "-4", "addr", "show", "eth0")
+		if !strings.Contains(out, "inet 10.89.") {
+			t.Errorf("[%s] --network bridge: eth0 %q, want an address in 10.89.0.0/16", e.Mode(), out)
+		}
+		if out := e.Must(t, "network", "ls", "--format", "{{.Name}}"); out != "engine" {
+			t.Errorf("[%s] network ls after --network bridge: %q, want the default network", e.Mode(), out)
+		}
+		wantError(t, e, e.Run("network", "rm", "engine"), 125, false, "default network")
 	})
 }
 
