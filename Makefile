@@ -5,7 +5,7 @@ DESTDIR ?=
 BUILDTAGS ?= exclude_graphdriver_btrfs containers_image_openpgp containers_image_docker_daemon_stub seccomp libsqlite3 urfave_cli_no_docs
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/engine-dev/engine/internal/cli.Version=$(VERSION)
-CNI_PLUGINS := main/bridge main/loopback meta/portmap ipam/host-local meta/firewall meta/tuning
+CNI_PLUGINS := main/bridge main/macvlan main/loopback meta/portmap ipam/host-local meta/firewall meta/tuning
 CNI_MODULE := github.com/containernetworking/plugins/plugins
 TESTFLAGS ?=
 
