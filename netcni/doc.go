@@ -76,5 +76,8 @@
 //     Prune), slirp4netns is killed and the netns unmounted, so an idle store
 //     leaves no process or mount; a slirp4netns that died is restarted (and the
 //     ports forwarded again) by the next ADD, one started by a killed process
-//     before its pid was written is found by its command line.
+//     before its pid was written is found by its command line. Rootless
+//     `--network bridge` is the default network in that netns, made by the
+//     first container that asks for it (the rootless default stays
+//     slirp4netns, as podman's); macvlan stays root-only.
 package netcni

@@ -208,6 +208,23 @@ func TestNetworkRootlessPublish(t *testing.T) {
 		if got := httpGet(t, "http://127.0.0.1:"+all+"/"); got != "hello from any\n" {
 			t.Errorf("[%s] GET %s after the other container left: %q", e.Mode(), all, got)
 		}
+		// -P: the image's EXPOSE ports on random host ports.
+		tarball := filepath.Join(e.Base, "rootfs.tar")
+		if err := testutil.BusyboxRootfsTarball(tarball); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(tarball, int(e.User.UID), int(e.User.GID)); err != nil {
+			t.Fatal(err)
+		}
+		e.Must(t, "import", "-c", "EXPOSE 80", "-c", `CMD ["sh"]`, tarball, "exposed")
+		runDetached(t, e, append([]string{"--name", "pa", "--network", n, "-P", "exposed"}, httpdCmd("pa")...)...)
+		m := regexp.MustCompile(`^80/tcp -> 0\.0\.0\.0:(\d+)$`).FindStringSubmatch(e.Must(t, "port", "pa"))
+		if m == nil {
+			t.Fatalf("[%s] port pa: want 80/tcp -> 0.0.0.0:PORT", e.Mode())
+		}
+		if got := httpGet(t, "http://127.0.0.1:"+m[1]+"/"); got != "hello from pa\n" {
+			t.Errorf("[%s] GET -P port %s: %q", e.Mode(), m[1], got)
+		}
 	})
 }
 
