@@ -29,6 +29,9 @@ func (c *Container) Exec() error {
 	if err := lc.Exec(); err != nil {
 		return fmt.Errorf("starting %s: %w", c.Name, err)
 	}
+	if run, err := c.RunDir(); err == nil {
+		startDone(run)
+	}
 	return nil
 }
 

@@ -92,12 +92,16 @@ func (c *Container) Start(opts StartOptions) error {
 		_, _ = c.r.store.Unmount(c.ID, false)
 		return err
 	}
+	if err := writeStarter(run); err != nil {
+		return fmt.Errorf("container %s: %w", c.Name, err)
+	}
 	if err := c.launchMonitor(run); err != nil {
 		return err
 	}
 	if err := c.waitNet(); err != nil { // network.go: ADD overlapped the create
 		return err
 	}
+	stallBeforeExec()
 	if opts.Attach {
 		return nil // the caller runs Exec once attached
 	}

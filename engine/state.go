@@ -61,6 +61,11 @@ func (c *Container) State() (State, error) {
 	if err == nil && st.MonitorLost && c.r.store != nil {
 		c.tryReconcile(st)
 	}
+	if err == nil && st.Status == StatusRunning && c.r.store != nil {
+		if run, rerr := c.RunDir(); rerr == nil && fileExists(filepath.Join(run, fileStarter)) {
+			c.reapAbandonedStart(run, st)
+		}
+	}
 	return st, err
 }
 
