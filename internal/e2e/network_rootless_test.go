@@ -449,3 +449,28 @@ func TestNetworkRootlessOutbound(t *testing.T) {
 		}
 	})
 }
+
+// TestNetworkRootlessTwoStores: two stores of the user at once (each its own pause
+// process) get a rootless netns each, may use the same bridge and subnet, and
+// publish their own ports.
+func TestNetworkRootlessTwoStores(t *testing.T) {
+	rootlessNet(t, func(t *testing.T, a *testutil.Engine, imgA string) {
+		b := testutil.NewEngine(t, testutil.User(t))
+		t.Cleanup(func() { rootlessNetLeakCheck(t, b) })
+		imgB := ctrSetup(t, b)
+		ports := map[*testutil.Engine]string{a: hostPort(t), b: hostPort(t)}
+		for e, img := range map[*testutil.Engine]string{a: imgA, b: imgB} {
+			e.Must(t, "network", "create", "shared")
+			runDetached(t, e, append([]string{"--name", "web", "--network", "shared", "-p", "127.0.0.1:" + ports[e] + ":80", img},
+				httpdCmd(e.Base)...)...)
+		}
+		for _, e := range []*testutil.Engine{a, b} {
+			if got := httpGet(t, "http://127.0.0.1:"+ports[e]+"/"); got != "hello from "+e.Base+"\n" {
+				t.Errorf("[%s] GET %s of store %s: %q", e.Mode(), ports[e], e.Base, got)
+			}
+			if p := slirpProcs(e); len(p) != 1 {
+				t.Errorf("[%s] store %s: want its own slirp4netns, got %v", e.Mode(), e.Base, p)
+			}
+		}
+	})
+}
