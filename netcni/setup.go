@@ -62,8 +62,12 @@ func (p *Pending) Wait() (*State, error) {
 // process starts. Each step is recorded first in RUNDIR/network.json as Setup does,
 // so a process killed meanwhile leaves what Teardown and Prune undo.
 func (m *Manager) Start(ctx context.Context, o SetupOptions) (*Pending, error) {
-	// The FORWARD check execs iptables: it runs while the netns is made.
-	firewall := checkForwardAsync()
+	// The FORWARD check execs iptables: it runs while the netns is made. Rootless,
+	// there is no host chain to satisfy (slirp4netns, or the rootless netns's own).
+	firewall := func() bool { return false }
+	if !m.rootless {
+		firewall = checkForwardAsync()
+	}
 	if err := m.Teardown(ctx, o.RunDir); err != nil {
 		return nil, err
 	}
