@@ -62,8 +62,9 @@ func rootlessNetLeakCheck(t *testing.T, e *testutil.Engine) {
 	}
 }
 
-// rootlessNetns is the store's rootless netns mount, as storeMounts lists it, or "".
+// rootlessNetnsMount is the store's rootless netns mount, as storeMounts lists it, or "".
 func rootlessNetnsMount(t *testing.T, e *testutil.Engine) string {
+	t.Helper()
 	for _, m := range storeMounts(t, e) {
 		if strings.Contains(m, "rootless-netns/netns") {
 			return m
