@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -92,7 +93,14 @@ func checkExec(dir string) error {
 	return nil
 }
 
+// writeAtomic writes the shim under a temporary name and renames it into place.
+// It holds syscall.ForkLock for writing while the file is open: a process forked
+// meanwhile (the background network setup starts slirp4netns and CNI plugins) would
+// hold the writable descriptor until its exec, and exec of the shim in that window
+// fails with ETXTBSY (Go issue 22315).
 func writeAtomic(dir, path string) error {
+	syscall.ForkLock.Lock()
+	defer syscall.ForkLock.Unlock()
 	f, err := os.CreateTemp(dir, ".engine-shim-*")
 	if err != nil {
 		return err
