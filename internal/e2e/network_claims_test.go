@@ -23,6 +23,12 @@ func TestNetworkPruneClaims(t *testing.T) {
 		if _, err := net.InterfaceByName(br); err == nil {
 			t.Skipf("%s exists on this host", br)
 		}
+		// The bridge first: a parallel test's prune may sweep the claim as soon as it
+		// exists, and must then find its bridge to remove as well.
+		if out, err := exec.Command("ip", "link", "add", br, "type", "bridge").CombinedOutput(); err != nil {
+			t.Fatalf("ip link add %s: %v: %s", br, err, out)
+		}
+		t.Cleanup(func() { _ = exec.Command("ip", "link", "del", br).Run() })
 		claim := filepath.Join("/run/engine/claims", br+"_10-89-251-0-24")
 		b, _ := json.Marshal(map[string]string{"bridge": br, "subnet": "10.89.251.0/24",
 			"config": filepath.Join(t.TempDir(), "gone", "stale.conflist")})
@@ -30,10 +36,6 @@ func TestNetworkPruneClaims(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = os.Remove(claim) })
-		if out, err := exec.Command("ip", "link", "add", br, "type", "bridge").CombinedOutput(); err != nil {
-			t.Fatalf("ip link add %s: %v: %s", br, err, out)
-		}
-		t.Cleanup(func() { _ = exec.Command("ip", "link", "del", br).Run() })
 
 		e.Must(t, "network", "prune", "-f")
 		if _, err := os.Stat(claim); err == nil {
