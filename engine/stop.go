@@ -93,6 +93,15 @@ func (c *Container) Remove(force bool) error { return c.RemoveWith(force, false)
 // volumes (rm -v).
 func (c *Container) RemoveWith(force, volumes bool) error {
 	unlock, err := c.lock()
+	if errors.Is(err, ErrNoSuchContainer) && c.r.store != nil {
+		// A record whose directory is gone (a create or a remove killed half-way):
+		// make the directory again so that the removal can finish under the lock.
+		if _, serr := c.r.store.Container(c.ID); serr == nil {
+			if d, derr := c.DataDir(); derr == nil && os.MkdirAll(d, 0o700) == nil {
+				unlock, err = c.lock()
+			}
+		}
+	}
 	if err != nil {
 		return err
 	}
