@@ -110,16 +110,35 @@ func (c *Container) RemoveWith(force, volumes bool) error {
 	if err != nil {
 		return err
 	}
-	if st.Running() {
+	if st.Status == StatusCreated && st.MonitorPid != 0 && force {
+		// A start in progress, or one whose CLI was killed: the monitor is up and
+		// its create helper is making the process. Let it appear, then kill it as a
+		// running one, so that no monitor or init outlives the record.
+		waitFor(10*time.Second, 20*time.Millisecond, func() bool {
+			now, err := c.readState()
+			return err != nil || now.Pid != 0 || now.Status != StatusCreated
+		})
+		if st, err = c.readState(); err != nil {
+			return err
+		}
+	}
+	if st.Running() || (st.Status == StatusCreated && st.MonitorPid != 0) {
 		if !force {
 			return fmt.Errorf("cannot remove container %s as it is %s - running or paused containers cannot be removed without force: %w", c.ID, st.Status, ErrCtrStateInvalid)
 		}
 		if run, err := c.RunDir(); err == nil {
 			_ = os.WriteFile(filepath.Join(run, fileStopped), nil, 0o600)
-			_ = c.signal(st, syscall.SIGKILL)
-			waitExit(run, 30*time.Second)
+			if st.Pid == 0 {
+				// No process came: the monitor is stuck creating it; end the monitor,
+				// and cleanup below releases what it held.
+				_ = killPid(st.MonitorPid, syscall.SIGKILL)
+				waitFor(5*time.Second, 10*time.Millisecond, func() bool { return !alive(st.MonitorPid) })
+			} else {
+				_ = c.signal(st, syscall.SIGKILL)
+				waitExit(run, 30*time.Second)
+			}
 		}
-		if st, err = c.State(); err != nil {
+		if st, err = c.readState(); err != nil {
 			return err
 		}
 	}
