@@ -128,8 +128,8 @@ func (r *Runtime) List() ([]*Container, error) {
 		decoded := make([]*Container, len(r.records))
 		forEachParallel(len(r.records), func(i int) {
 			rec := &r.records[i]
-			if strings.Contains(rec.Metadata, `"engine":1`) {
-				decoded[i], _ = r.fromRecord(rec.ID, rec.Names, rec.LayerID, rec.Metadata)
+			if meta, err := rec.Metadata(); err == nil && strings.Contains(meta, `"engine":1`) {
+				decoded[i], _ = r.fromRecord(rec.ID, rec.Names, rec.LayerID, meta)
 			}
 		})
 		out := make([]*Container, 0, len(decoded))

@@ -32,12 +32,27 @@ func ResolvePaths(opts Options) (Paths, error) {
 // ContainerRecord is the part of a containers/storage container record that
 // listing needs (the field names of its containers.json).
 type ContainerRecord struct {
-	ID       string    `json:"id"`
-	Names    []string  `json:"names,omitempty"`
-	ImageID  string    `json:"image"`
-	LayerID  string    `json:"layer"`
-	Metadata string    `json:"metadata,omitempty"`
-	Created  time.Time `json:"created"`
+	ID      string   `json:"id"`
+	Names   []string `json:"names,omitempty"`
+	ImageID string   `json:"image"`
+	LayerID string   `json:"layer"`
+	// RawMetadata is the metadata as it stands in the file, a quoted JSON string:
+	// Metadata unquotes it. Unquoting a thousand configs is most of the file's
+	// decoding, so it is left to the callers, which do it on every core.
+	RawMetadata jsoniter.RawMessage `json:"metadata,omitempty"`
+	Created     time.Time           `json:"created"`
+}
+
+// Metadata is the record's metadata string.
+func (r *ContainerRecord) Metadata() (string, error) {
+	if len(r.RawMetadata) == 0 {
+		return "", nil
+	}
+	var s string
+	if err := jsoniter.ConfigCompatibleWithStandardLibrary.Unmarshal(r.RawMetadata, &s); err != nil {
+		return "", fmt.Errorf("container %s: metadata: %w", r.ID, err)
+	}
+	return s, nil
 }
 
 // ReadContainerRecords reads the store's container records straight from its

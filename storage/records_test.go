@@ -44,7 +44,7 @@ func TestReadContainerRecords(t *testing.T) {
 	}
 	var got []string
 	for _, r := range recs {
-		if want[r.ID] == "" || len(r.Names) != 1 || r.Names[0] != want[r.ID] || r.Metadata != `{"engine":1,"n":"`+want[r.ID]+`"}` || r.LayerID == "" {
+		if meta, err := r.Metadata(); want[r.ID] == "" || len(r.Names) != 1 || r.Names[0] != want[r.ID] || err != nil || meta != `{"engine":1,"n":"`+want[r.ID]+`"}` || r.LayerID == "" {
 			t.Errorf("unexpected record %+v", r)
 		}
 		got = append(got, r.Names[0])
