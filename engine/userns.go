@@ -305,13 +305,7 @@ func sysfsForJoinedNetNS(spec *specs.Spec) {
 			own = true
 		}
 	}
-	if own {
-		return
-	}
-	for i := range spec.Mounts {
-		if spec.Mounts[i].Destination == "/sys" && spec.Mounts[i].Type == "sysfs" {
-			spec.Mounts[i] = specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys",
-				Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
-		}
+	if !own {
+		bindSys(spec)
 	}
 }
