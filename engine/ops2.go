@@ -166,17 +166,8 @@ func (c *Container) userNames(pid int) map[string]string {
 const clockTicks = 100 // USER_HZ on Linux
 
 func readProc(pid int, users map[string]string) (Process, bool) {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return Process{}, false
-	}
-	s := string(stat)
-	rp := strings.LastIndexByte(s, ')')
-	if rp < 0 {
-		return Process{}, false
-	}
-	f := strings.Fields(s[rp+1:])
-	if len(f) < 20 {
+	f, comm, ok := procStat(pid)
+	if !ok {
 		return Process{}, false
 	}
 	utime, _ := strconv.ParseInt(f[11], 10, 64)
@@ -185,7 +176,7 @@ func readProc(pid int, users map[string]string) (Process, bool) {
 	cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	command := strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " "))
 	if command == "" {
-		command = "[" + s[strings.IndexByte(s, '(')+1:rp] + "]"
+		command = "[" + comm + "]"
 	}
 	uid, nspid := "?", strconv.Itoa(pid)
 	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {

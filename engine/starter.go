@@ -53,20 +53,28 @@ func (c *Container) reapAbandonedStart(run string, st State) {
 // procStartTicks is a process's start time in clock ticks since boot (field 22 of
 // /proc/PID/stat), which tells a pid's reuse apart; 0 when unknown.
 func procStartTicks(pid int) uint64 {
+	f, _, ok := procStat(pid)
+	if !ok {
+		return 0
+	}
+	n, _ := strconv.ParseUint(f[19], 10, 64)
+	return n
+}
+
+// procStat reads /proc/PID/stat: the fields after the command (f[0] is the state,
+// field 3; f[19] the start time, field 22) and the command itself.
+func procStat(pid int) (f []string, comm string, ok bool) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0
+		return nil, "", false
 	}
 	s := string(b)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 {
-		s = s[i+1:]
+	lp, rp := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if lp < 0 || rp < lp {
+		return nil, "", false
 	}
-	f := strings.Fields(s)
-	if len(f) < 20 {
-		return 0
-	}
-	n, _ := strconv.ParseUint(f[19], 10, 64) // field 22 counted from the state (field 3)
-	return n
+	f = strings.Fields(s[rp+1:])
+	return f, s[lp+1 : rp], len(f) >= 20
 }
 
 // stallBeforeExec is a test hook: _ENGINE_TEST_STALL_START=SECONDS makes Start wait
