@@ -327,6 +327,11 @@ func (r *Runtime) netnsOf(id string) (string, error) {
 	if !st.Running() || st.Pid == 0 {
 		return "", fmt.Errorf("--network container:%s: the container is not running: %w", other.Name, ErrCtrStateInvalid)
 	}
+	if run, err := other.RunDir(); err == nil {
+		if err := netcni.MarkNetnsShared(run); err != nil {
+			return "", fmt.Errorf("--network container:%s: %w", other.Name, err)
+		}
+	}
 	return fmt.Sprintf("/proc/%d/ns/net", st.Pid), nil
 }
 

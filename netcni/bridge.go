@@ -14,25 +14,27 @@ import (
 // The bridge plugin would create it too, but a bridge it creates during ADD makes
 // the new veth port come up late, and the plugin then sleeps for it (about 300 ms
 // here); one that is up already costs nothing.
-func ensureBridge(n *Network) error {
+// It returns whether the bridge lacks the mark of its masquerade rules
+// (masquerade.go), which a bridge it creates always does.
+func ensureBridge(n *Network) (unmarked bool, err error) {
 	if n.Driver != "bridge" || n.NetworkInterface == "" {
-		return nil
+		return false, nil
 	}
-	if _, err := netlink.LinkByName(n.NetworkInterface); err == nil {
-		return nil
+	if l, err := netlink.LinkByName(n.NetworkInterface); err == nil {
+		return l.Attrs().Alias != masqAlias, nil
 	}
 	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: n.NetworkInterface}}
 	if err := netlink.LinkAdd(br); err != nil && !errors.Is(err, errExist) {
-		return fmt.Errorf("creating bridge %s: %w", n.NetworkInterface, err)
+		return false, fmt.Errorf("creating bridge %s: %w", n.NetworkInterface, err)
 	}
 	l, err := netlink.LinkByName(n.NetworkInterface)
 	if err != nil {
-		return fmt.Errorf("creating bridge %s: %w", n.NetworkInterface, err)
+		return false, fmt.Errorf("creating bridge %s: %w", n.NetworkInterface, err)
 	}
 	if err := netlink.LinkSetUp(l); err != nil {
-		return fmt.Errorf("setting bridge %s up: %w", n.NetworkInterface, err)
+		return false, fmt.Errorf("setting bridge %s up: %w", n.NetworkInterface, err)
 	}
-	return nil
+	return true, nil
 }
 
 // checkForwardAsync starts forwardFiltered and returns the function that waits

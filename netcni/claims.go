@@ -97,6 +97,7 @@ func SweepClaims() ([]string, error) {
 		out = append(out, c.Bridge)
 		deleteIdleBridge(c.Bridge)
 	}
+	sweepMasquerade(live)
 	return out, nil
 }
 

@@ -34,7 +34,7 @@ func (m *Manager) conflist(n *Network, p *plugins) (*conflistFile, error) {
 	switch n.Driver {
 	case "bridge":
 		list = append(list, map[string]any{
-			"type": "bridge", "bridge": n.NetworkInterface, "isGateway": true, "ipMasq": !n.Internal, "ipMasqBackend": masqBackend(),
+			"type": "bridge", "bridge": n.NetworkInterface, "isGateway": true, "ipMasq": !n.Internal && !m.wantsMasquerade(n), "ipMasqBackend": masqBackend(),
 			"hairpinMode": true, "ipam": m.ipam(n), "capabilities": map[string]bool{"ips": true, "mac": true},
 		})
 		if p.portmap && !n.Internal {

@@ -103,14 +103,21 @@ func inNetns(path string, fn func() error) error {
 func (m *Manager) EnsureDefault() (*Network, error) { return m.ensureDefault() }
 
 // ensureBridge makes n's bridge up before ADD, in the rootless netns (made first
-// when missing) for a rootless store.
-func (m *Manager) ensureBridge(n *Network) error {
+// when missing) for a rootless store. For a network whose masquerade engine does
+// itself and whose bridge lacks it, it returns the function that adds it (to run
+// while the plugins' ADD runs).
+func (m *Manager) ensureBridge(n *Network) (masq func() error, err error) {
 	if m.rootless {
 		if err := m.ensureRootlessNetns(); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return m.inNet(func() error { return ensureBridge(n) })
+	var unmarked bool
+	err = m.inNet(func() (err error) { unmarked, err = ensureBridge(n); return err })
+	if err != nil || !unmarked || !m.wantsMasquerade(n) {
+		return nil, err
+	}
+	return func() error { return addMasquerade(n) }, nil
 }
 
 // ensureRootlessNetns makes the store's rootless netns and its slirp4netns, or

@@ -186,10 +186,20 @@ func (m *Manager) attach(ctx context.Context, runDir string, st *State, n *Netwo
 	if err := m.register(n.Name, st.ContainerID, runDir); err != nil {
 		return err
 	}
-	if err := m.ensureBridge(n); err != nil {
+	masq, err := m.ensureBridge(n)
+	if err != nil {
 		return err
 	}
+	masqErr := make(chan error, 1)
+	if masq != nil {
+		go func() { masqErr <- masq() }()
+	} else {
+		masqErr <- nil
+	}
 	res, err := m.cniAdd(ctx, st, &a, r)
+	if merr := <-masqErr; err == nil && merr != nil {
+		err = merr
+	}
 	if err != nil {
 		return fmt.Errorf("setting up network %s: %w", n.Name, err)
 	}

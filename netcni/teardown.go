@@ -2,6 +2,7 @@ package netcni
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -43,6 +44,11 @@ func (m *Manager) teardownLocked(ctx context.Context, runDir string, st *State) 
 	if m.rootless && st.Mode == "bridge" {
 		m.rootlessUnforward(st.Ports)
 	}
+	if st.NetNS != "" && netnsFirst(runDir, st) {
+		if err := removeNetns(st.NetNS); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	var waits []func() error
 	for i := len(st.Attachments) - 1; i >= 0; i-- {
 		a := &st.Attachments[i]
@@ -78,6 +84,46 @@ func (m *Manager) teardownLocked(ctx context.Context, runDir string, st *State) 
 	return nil
 }
 
+// fileNetnsShared in a container's run directory says another container joined
+// its netns (--network container:X) at some point.
+const fileNetnsShared = "netns-shared"
+
+// MarkNetnsShared records that a container is joining the netns of the container
+// whose run directory is runDir, so that its teardown leaves the netns to the DELs.
+func MarkNetnsShared(runDir string) error {
+	return os.WriteFile(filepath.Join(runDir, fileNetnsShared), nil, 0o600)
+}
+
+// netnsFirst tells whether st's netns may go before the DELs. The kernel then
+// destroys the container's veths with the netns, in the background, and each DEL
+// only releases what the host holds (lease, port forwards): the bridge plugin's
+// deletion of the veth waits for an RCU grace period, ~20 ms of every run here.
+// Not when a plugin needs the netns in its DEL (the bridge plugin's per-container
+// masquerade reads the addresses there, tuning restores what it changed, macvlan),
+// nor when another container joined the netns: its veth must go now, not when
+// the joiner exits, since the lease it held is free for the next container.
+func netnsFirst(runDir string, st *State) bool {
+	if _, err := os.Stat(filepath.Join(runDir, fileNetnsShared)); err == nil {
+		return false
+	}
+	for _, a := range st.Attachments {
+		var f struct {
+			Plugins []pluginConf `json:"plugins"`
+		}
+		if json.Unmarshal(a.Conflist, &f) != nil {
+			return false
+		}
+		for _, p := range f.Plugins {
+			switch {
+			case p.Type == "bridge" && !p.IPMasq, p.Type == "portmap", p.Type == "firewall":
+			default:
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // afterLeave refreshes the /etc/hosts of the containers left on network and removes
 // its bridge once no container of this store uses it, so that an idle network leaves
 // no interface behind (the bridge plugin re-creates it on the next ADD).
@@ -109,6 +155,19 @@ func deleteBridgeIfIdle(m *Manager, n *Network) error {
 		if l.Type() != "bridge" {
 			return nil
 		}
-		return netlink.LinkDel(l)
+		if !m.wantsMasquerade(n) {
+			return netlink.LinkDel(l)
+		}
+		// The mark goes first, so that a bridge left by a crash below gets its rules
+		// again at the next ADD; then the rules and the bridge go at once (the
+		// deletion of a link waits for an RCU grace period, the rules are an exec).
+		if err := netlink.LinkSetAlias(l, ""); err != nil {
+			return err
+		}
+		done := make(chan struct{})
+		go func() { delMasquerade(n); close(done) }()
+		err = netlink.LinkDel(l)
+		<-done
+		return err
 	})
 }
