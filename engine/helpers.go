@@ -51,7 +51,20 @@ func (r *Runtime) Cleanup(id string, code int) error {
 
 // CleanupAfterExit is Cleanup for a container at hand: a foreground run does it
 // itself, with the store open already, instead of the monitor's helper.
+//
+// The removal of a bridge the container was the last to use runs next to the
+// rest and after the container's lock is released: an `rm` or `start` waiting for
+// that lock right after the exit need not wait for the bridge to go.
 func (c *Container) CleanupAfterExit(code int) error {
+	var idle []func()
+	c.idleNets = &idle
+	done := make(chan struct{})
+	started := false
+	defer func() {
+		if started {
+			<-done
+		}
+	}()
 	unlock, err := c.lock()
 	if err != nil {
 		return err
@@ -64,7 +77,15 @@ func (c *Container) CleanupAfterExit(code int) error {
 	if st.Running() || c.willRestart(code) {
 		return nil // restarted meanwhile, or about to be
 	}
-	if err := c.cleanupLocked(st); err != nil {
+	err = c.cleanupLocked(st)
+	c.idleNets, started = nil, true
+	go func() {
+		for _, f := range idle {
+			f()
+		}
+		close(done)
+	}()
+	if err != nil {
 		return err
 	}
 	if c.Config.Remove {

@@ -352,7 +352,12 @@ func (c *Container) teardownNet() error {
 	if err != nil {
 		return err
 	}
-	return c.r.Networks().Teardown(context.Background(), run)
+	if c.idleNets == nil {
+		return c.r.Networks().Teardown(context.Background(), run)
+	}
+	idle, err := c.r.Networks().TeardownDeferred(context.Background(), run)
+	*c.idleNets = append(*c.idleNets, idle)
+	return err
 }
 
 // writeEtcFiles writes the container's /etc/hostname, /etc/hosts and /etc/resolv.conf

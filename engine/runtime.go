@@ -58,6 +58,9 @@ type Container struct {
 	Config *Config
 	Layer  string
 	r      *Runtime
+	// idleNets, when not nil, collects what teardownNet leaves to do after the
+	// container's lock is released (netcni.TeardownDeferred).
+	idleNets *[]func()
 }
 
 // runDir and dataDir are where containers/storage keeps a container's directories

@@ -86,7 +86,7 @@ func (m *Manager) Disconnect(ctx context.Context, runDir, network string) error 
 			return err
 		}
 		m.unregister(network, st.ContainerID)
-		m.afterLeave(network, st.ContainerID)
+		m.afterLeave(network, st.ContainerID, false)
 		if err := m.releaseRootlessNetnsIfIdle(); err != nil {
 			return err
 		}

@@ -34,7 +34,7 @@ func (m *Manager) Prune(ctx context.Context, live map[string]bool) error {
 			}
 			runDir := string(b)
 			if st, err := ReadState(runDir); err == nil && st != nil && st.ContainerID == e.Name() {
-				if err := m.teardownLocked(ctx, runDir, st); err != nil {
+				if err := m.teardownLocked(ctx, runDir, st, nil); err != nil {
 					errs = append(errs, err)
 					continue
 				}

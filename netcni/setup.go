@@ -90,7 +90,7 @@ func (m *Manager) Start(ctx context.Context, o SetupOptions) (*Pending, error) {
 		return nil, err
 	}
 	if err := m.prepareLocked(o, st); err != nil {
-		_ = m.teardownLocked(ctx, o.RunDir, st)
+		_ = m.teardownLocked(ctx, o.RunDir, st, nil)
 		unlock()
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func (m *Manager) Start(ctx context.Context, o SetupOptions) (*Pending, error) {
 			logrus.Debugf("network setup of %s: %v", shortID(o.ContainerID), time.Since(start).Round(time.Millisecond))
 		}()
 		if err := m.attachAll(ctx, o, st, nets, firewall); err != nil {
-			_ = m.teardownLocked(ctx, o.RunDir, st)
+			_ = m.teardownLocked(ctx, o.RunDir, st, nil)
 			p.err = err
 			return
 		}

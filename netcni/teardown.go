@@ -17,23 +17,58 @@ import (
 // veth), the netns unmounted, the peers' /etc/hosts updated. It is idempotent: a
 // second call, or one after a partial setup or a crash, succeeds.
 func (m *Manager) Teardown(ctx context.Context, runDir string) error {
+	idle, err := m.TeardownDeferred(ctx, runDir)
+	idle()
+	return err
+}
+
+// TeardownDeferred is Teardown but for the removal of the bridges the container
+// was the last to use, which the returned function does (it takes the network
+// lock; always call it). A caller holding the container's lock runs it after
+// releasing that lock, or next to other work: deleting a link waits for an RCU
+// grace period (~20 ms here) that nothing else needs to wait for. A process killed
+// before it runs leaves an idle bridge, which the next container on the network
+// uses and `network prune` removes.
+func (m *Manager) TeardownDeferred(ctx context.Context, runDir string) (func(), error) {
+	none := func() {}
 	st, err := ReadState(runDir)
 	if err != nil {
-		return err
+		return none, err
 	}
 	if st == nil {
 		// No record: at most a netns file from a crash before the record was written.
-		return removeNetns(filepath.Join(runDir, "netns"))
+		return none, removeNetns(filepath.Join(runDir, "netns"))
 	}
 	unlock, err := m.lock()
 	if err != nil {
-		return err
+		return none, err
 	}
-	defer unlock()
-	return m.teardownLocked(ctx, runDir, st)
+	var idle []string
+	err = m.teardownLocked(ctx, runDir, st, &idle)
+	unlock()
+	if len(idle) == 0 {
+		return none, err
+	}
+	return func() { m.removeIdleBridges(idle) }, err
 }
 
-func (m *Manager) teardownLocked(ctx context.Context, runDir string, st *State) error {
+// removeIdleBridges removes the bridges of networks that no container uses.
+func (m *Manager) removeIdleBridges(networks []string) {
+	unlock, err := m.lock()
+	if err != nil {
+		return
+	}
+	defer unlock()
+	for _, name := range networks {
+		if n, err := m.load(m.confPath(name)); err == nil {
+			_ = deleteBridgeIfIdle(m, n)
+		}
+	}
+}
+
+// teardownLocked tears st down; the networks left without a container are added
+// to idle when it is not nil, else their bridges are removed at once.
+func (m *Manager) teardownLocked(ctx context.Context, runDir string, st *State, idle *[]string) error {
 	var errs []error
 	stopSlirp(st)
 	// DEL before the netns goes: the bridge plugin finds the addresses whose
@@ -54,7 +89,9 @@ func (m *Manager) teardownLocked(ctx context.Context, runDir string, st *State) 
 		a := &st.Attachments[i]
 		waits = append(waits, m.startDel(ctx, st, a))
 		m.unregister(a.Network, st.ContainerID)
-		m.afterLeave(a.Network, st.ContainerID)
+		if m.afterLeave(a.Network, st.ContainerID, idle != nil) && idle != nil {
+			*idle = append(*idle, a.Network)
+		}
 	}
 	for _, wait := range waits {
 		if err := wait(); err != nil {
@@ -126,8 +163,9 @@ func netnsFirst(runDir string, st *State) bool {
 
 // afterLeave refreshes the /etc/hosts of the containers left on network and removes
 // its bridge once no container of this store uses it, so that an idle network leaves
-// no interface behind (the bridge plugin re-creates it on the next ADD).
-func (m *Manager) afterLeave(network, id string) {
+// no interface behind (engine makes it again on the next ADD). With deferIdle it
+// only reports that the network is idle.
+func (m *Manager) afterLeave(network, id string, deferIdle bool) (idle bool) {
 	peers := m.peers(network)
 	for _, p := range peers {
 		if p.ContainerID != id {
@@ -135,11 +173,15 @@ func (m *Manager) afterLeave(network, id string) {
 		}
 	}
 	if len(peers) > 0 {
-		return
+		return false
+	}
+	if deferIdle {
+		return true
 	}
 	if n, err := m.load(m.confPath(network)); err == nil {
 		_ = deleteBridgeIfIdle(m, n)
 	}
+	return false
 }
 
 // deleteBridgeIfIdle removes n's bridge when no container of the store is attached.
