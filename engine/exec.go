@@ -36,6 +36,11 @@ func (c *Container) ExecProcess(o ExecOptions) (int, error) {
 	if len(o.Cmd) == 0 {
 		return 125, fmt.Errorf("exec needs a command: %w", ErrInvalidArg)
 	}
+	if o.Detach {
+		// A detached process must not hold the caller's streams, or `exec -d ... | cat`
+		// waits for it to end; it gets /dev/null, as under podman.
+		o.Stdin, o.Stdout, o.Stderr = nil, nil, nil
+	}
 	st, err := c.State()
 	if err != nil {
 		return 125, err
