@@ -15,4 +15,6 @@ var (
 	ErrCommandNotFound = errors.New("executable file not found")
 	// ErrCommandNotExecutable: the container's command cannot be run (exit 126).
 	ErrCommandNotExecutable = errors.New("permission denied")
+	// ErrUnknownDescriptor: `top` was given a column name it does not know.
+	ErrUnknownDescriptor = errors.New("unknown descriptor")
 )

@@ -237,13 +237,24 @@ func (r *Runtime) size(id string) *SizeInfo {
 	if err != nil {
 		return nil
 	}
-	total := rw
-	if l, err := r.store.Layer(sc.LayerID); err == nil && l.Parent != "" {
-		if img, err := r.store.DiffSize("", l.Parent); err == nil {
-			total += img
+	return &SizeInfo{RootFsSize: r.imageLayersSize(sc.LayerID), RwSize: rw}
+}
+
+// imageLayersSize sums the layers under the container's layer: podman's
+// rootFsSize (the image's size; the container's own layer is rwSize).
+func (r *Runtime) imageLayersSize(layer string) int64 {
+	var total int64
+	l, err := r.store.Layer(layer)
+	for err == nil && l.Parent != "" {
+		if l, err = r.store.Layer(l.Parent); err == nil {
+			n, derr := r.store.DiffSize(l.Parent, l.ID)
+			if derr != nil {
+				break
+			}
+			total += n
 		}
 	}
-	return &SizeInfo{RootFsSize: total, RwSize: rw}
+	return total
 }
 
 // humanDuration is docker's go-units HumanDuration without "ago".

@@ -1,20 +1,28 @@
 package engine
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
+	cfilters "go.podman.io/common/pkg/filters"
 	"go.podman.io/storage/pkg/archive"
+	"golang.org/x/sys/unix"
 )
 
-// Rename gives the container a new name.
+// Rename gives the container a new name; renaming to its own name does nothing, as
+// in podman.
+//
+// containers/storage's SetNames takes a name from whichever container holds it, so
+// the check and the change run under the store-wide names lock (two renames to one
+// name: the second fails), and a create that took the name between the check and
+// SetNames (create does not take the names lock) is seen afterwards, by its
+// record's name, and gets the name back.
 func (c *Container) Rename(name string) error {
 	if err := validName(name); err != nil {
 		return err
@@ -24,28 +32,96 @@ func (c *Container) Rename(name string) error {
 		return err
 	}
 	defer unlock()
-	if other, err := c.r.Lookup(name); err == nil && other.ID != c.ID {
-		return fmt.Errorf("the container name %q is already in use: %w", name, ErrNameInUse)
-	}
-	c.Config.Name = name
-	meta, err := c.Config.marshal()
+	unlockNames, err := c.r.namesLock()
 	if err != nil {
 		return err
 	}
-	if err := c.r.store.SetMetadata(c.ID, meta); err != nil {
+	defer unlockNames()
+	sc, err := c.r.store.Container(c.ID) // as it is now, under the lock
+	if err != nil {
 		return fmt.Errorf("renaming %s: %w", c.Name, err)
+	}
+	cur, err := c.r.fromStore(sc)
+	if err != nil {
+		return err
+	}
+	if cur.Name == name {
+		return nil
+	}
+	inUse := fmt.Errorf("the container name %q is already in use: %w", name, ErrNameInUse)
+	if other, err := c.r.store.Container(name); err == nil && other.ID != c.ID && slices.Contains(other.Names, name) {
+		return inUse
 	}
 	if err := c.r.store.SetNames(c.ID, []string{name}); err != nil { //nolint:staticcheck // replace, not add
-		return fmt.Errorf("renaming %s: %w", c.Name, err)
+		return fmt.Errorf("renaming %s: %w", cur.Name, err)
 	}
-	c.Name = name
+	if victim := c.r.nameClaimedByOther(c.ID, name); victim != "" {
+		_ = c.r.store.SetNames(victim, []string{name})   //nolint:staticcheck // give it back
+		_ = c.r.store.SetNames(c.ID, []string{cur.Name}) //nolint:staticcheck
+		return inUse
+	}
+	cur.Config.Name = name
+	meta, err := cur.Config.marshal()
+	if err == nil {
+		err = c.r.store.SetMetadata(c.ID, meta)
+	}
+	if err != nil {
+		_ = c.r.store.SetNames(c.ID, []string{cur.Name}) //nolint:staticcheck // undo
+		return fmt.Errorf("renaming %s: %w", cur.Name, err)
+	}
+	c.Name, c.Config = name, cur.Config
 	return nil
+}
+
+// namesLock takes the store-wide lock of container renames.
+func (r *Runtime) namesLock() (func(), error) {
+	dir := filepath.Join(r.store.GraphRoot(), "engine")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "names.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// nameClaimedByOther returns the id of another container whose record is named
+// name, or "".
+func (r *Runtime) nameClaimedByOther(id, name string) string {
+	all, err := r.store.Containers()
+	if err != nil {
+		return ""
+	}
+	for i := range all {
+		if all[i].ID == id || !strings.Contains(all[i].Metadata, `"engine":1`) {
+			continue
+		}
+		if cfg, err := parseConfig(all[i].ID, all[i].Metadata); err == nil && cfg.Name == name {
+			return all[i].ID
+		}
+	}
+	return ""
 }
 
 // Change is one line of `diff`: A(dded), C(hanged) or D(eleted) and the path.
 type Change struct {
 	Kind string `json:"kind"`
 	Path string `json:"path"`
+}
+
+// diffHidden are the paths the engine itself makes in a container's layer, as
+// mount points of what it binds in; podman hides its own (libpod/diff.go), so
+// that diff shows what the container changed.
+var diffHidden = map[string]bool{
+	"/dev": true, "/etc/hostname": true, "/etc/hosts": true, "/etc/resolv.conf": true, "/etc/mtab": true,
+	"/proc": true, "/run": true, "/run/notify": true, "/run/.containerenv": true, "/run/secrets": true,
+	"/sys": true, initPath: true,
 }
 
 // Diff lists the changes of the container's filesystem against its image.
@@ -56,6 +132,9 @@ func (c *Container) Diff() ([]Change, error) {
 	}
 	out := make([]Change, 0, len(changes))
 	for _, ch := range changes {
+		if diffHidden[ch.Path] {
+			continue
+		}
 		k := "C"
 		switch ch.Kind {
 		case archive.ChangeAdd:
@@ -83,8 +162,14 @@ func (c *Container) Export(w io.Writer) error {
 	})
 }
 
-// Prune removes every container that is not running and returns their ids.
-func (r *Runtime) Prune() ([]string, error) {
+// Prune removes every container that is not running and that passes filters
+// (podman's `container prune --filter`: label=KEY[=VALUE], label!=KEY[=VALUE],
+// until=TIMESTAMP|DURATION), and returns their ids.
+func (r *Runtime) Prune(filters ...string) ([]string, error) {
+	keep, err := pruneFilter(filters)
+	if err != nil {
+		return nil, err
+	}
 	ctrs, err := r.List()
 	if err != nil {
 		return nil, err
@@ -92,6 +177,9 @@ func (r *Runtime) Prune() ([]string, error) {
 	var removed []string
 	var errs []error
 	for _, c := range ctrs {
+		if !keep(c) {
+			continue
+		}
 		st, err := c.State()
 		if err != nil || st.Running() || (st.Status == StatusCreated && st.MonitorPid != 0) {
 			continue
@@ -105,115 +193,31 @@ func (r *Runtime) Prune() ([]string, error) {
 	return removed, errors.Join(errs...)
 }
 
-// Process is one row of `top`.
-type Process struct {
-	User, PID, PPID, CPU, Elapsed, TTY, Time, Command string
-	hostPID                                           int
-}
-
-// Top lists the processes in the container's pid namespace.
-func (c *Container) Top() ([]Process, error) {
-	st, err := c.State()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Running() || st.Pid == 0 {
-		return nil, fmt.Errorf("top: %s is not running: %w", c.Name, ErrCtrStateInvalid)
-	}
-	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", st.Pid))
-	if err != nil {
-		return nil, fmt.Errorf("top of %s: %w", c.Name, err)
-	}
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil, err
-	}
-	users := c.userNames(st.Pid)
-	var out []Process
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid)); err != nil || l != ns {
-			continue
-		}
-		if p, ok := readProc(pid, users); ok {
-			out = append(out, p)
-		}
-	}
-	return out, nil
-}
-
-// userNames maps uids to names with the container's /etc/passwd.
-func (c *Container) userNames(pid int) map[string]string {
-	names := map[string]string{}
-	f, err := os.Open(filepath.Join(fmt.Sprintf("/proc/%d/root", pid), "etc/passwd"))
-	if err != nil {
-		return names
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		parts := strings.Split(sc.Text(), ":")
-		if len(parts) > 2 {
-			names[parts[2]] = parts[0]
-		}
-	}
-	return names
-}
-
-const clockTicks = 100 // USER_HZ on Linux
-
-func readProc(pid int, users map[string]string) (Process, bool) {
-	f, comm, ok := procStat(pid)
-	if !ok {
-		return Process{}, false
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	start, _ := strconv.ParseInt(f[19], 10, 64)
-	cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	command := strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " "))
-	if command == "" {
-		command = "[" + comm + "]"
-	}
-	uid, nspid := "?", strconv.Itoa(pid)
-	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			fs := strings.Fields(line)
-			if len(fs) < 2 {
-				continue
+// pruneFilter parses prune's filters into one predicate: every key must hold,
+// label (and label!) filters each on their own, as podman.
+func pruneFilter(filters []string) (func(*Container) bool, error) {
+	var labels, notLabels []string
+	var until time.Time
+	for _, f := range filters {
+		k, v, _ := strings.Cut(f, "=")
+		switch k {
+		case "label":
+			labels = append(labels, v)
+		case "label!":
+			notLabels = append(notLabels, v)
+		case "until":
+			t, err := cfilters.ComputeUntilTimestamp([]string{v})
+			if err != nil {
+				return nil, fmt.Errorf("invalid filter %q: %v: %w", f, err, ErrInvalidArg)
 			}
-			switch fs[0] {
-			case "Uid:":
-				uid = fs[1]
-			case "NSpid:":
-				nspid = fs[len(fs)-1] // the pid as the container sees it
-			}
+			until = t
+		default:
+			return nil, fmt.Errorf("invalid filter %q: %s is not one of label, label! and until: %w", f, k, ErrInvalidArg)
 		}
 	}
-	user := uid
-	if n, ok := users[uid]; ok {
-		user = n
-	}
-	cpu := time.Duration(utime+stime) * time.Second / clockTicks
-	elapsed := time.Duration(uptimeTicks()-start) * time.Second / clockTicks
-	pct := 0.0
-	if elapsed > 0 {
-		pct = 100 * cpu.Seconds() / elapsed.Seconds()
-	}
-	return Process{
-		User: user, PID: nspid, PPID: f[1], hostPID: pid, CPU: fmt.Sprintf("%.3f", pct),
-		Elapsed: elapsed.Round(time.Millisecond).String(), TTY: "?", Time: cpu.String(), Command: command,
-	}, true
-}
-
-func uptimeTicks() int64 {
-	b, err := os.ReadFile("/proc/uptime")
-	if err != nil {
-		return 0
-	}
-	f, _ := strconv.ParseFloat(strings.Fields(string(b))[0], 64)
-	return int64(f * clockTicks)
+	return func(c *Container) bool {
+		return cfilters.MatchLabelFilters(labels, c.Config.Labels) &&
+			cfilters.MatchNegatedLabelFilters(notLabels, c.Config.Labels) &&
+			(until.IsZero() || c.Config.Created.Before(until))
+	}, nil
 }

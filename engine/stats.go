@@ -76,15 +76,13 @@ func (c *Container) Stats(prev *Stats) (*Stats, error) {
 
 // procStats sums CPU time and resident memory of the processes in the container.
 func (c *Container) procStats(s *Stats) {
-	procs, err := c.Top()
+	procs, _, err := c.procs()
 	if err != nil {
 		return
 	}
 	for _, p := range procs {
 		s.PIDs++
-		if d, err := time.ParseDuration(p.Time); err == nil {
-			s.CPUNano += uint64(d.Nanoseconds())
-		}
+		s.CPUNano += uint64(p.cpu.Nanoseconds())
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/statm", p.hostPID))
 		if err != nil {
 			continue

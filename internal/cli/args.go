@@ -7,8 +7,9 @@ import (
 )
 
 // Commands whose first positional argument ends the flags, as in podman (cobra's
-// SetInterspersed(false)): what follows belongs to the container's command.
-var noInterspersed = map[string]bool{"run": true, "create": true, "exec": true}
+// SetInterspersed(false)): what follows belongs to the container's command (for
+// top, ps(1) options: `top CTR -ef`).
+var noInterspersed = map[string]bool{"run": true, "create": true, "exec": true, "top": true}
 
 // normalizeArgs rewrites a command line so that urfave/cli reads it as podman's
 // cobra does:
@@ -17,7 +18,7 @@ var noInterspersed = map[string]bool{"run": true, "create": true, "exec": true}
 //   - a short flag may carry its value ("-t0", "-p8080:80"), and short booleans combine
 //     ("-dit"), which Go's flag package would read as one unknown flag;
 //   - flags may follow positional arguments ("inspect NAME --format X", "rm -f a b -v"),
-//     except for run, create and exec, whose command line ends the flags.
+//     except for run, create, exec and top, whose command line ends the flags.
 func normalizeArgs(app *cli.App, args []string) []string {
 	if len(args) == 0 {
 		return args

@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 	"time"
 
+	"github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
@@ -23,7 +25,7 @@ func containerMoreCommands() []*cli.Command {
 			Flags: []cli.Flag{&cli.StringFlag{Name: "format"}}},
 		{Name: "export", Usage: "export a container's filesystem as a tar archive", ArgsUsage: "CONTAINER", Action: exportAction,
 			Flags: []cli.Flag{&cli.StringFlag{Name: "output", Aliases: []string{"o"}}}},
-		{Name: "top", Usage: "list a container's processes", ArgsUsage: "CONTAINER", Action: topAction},
+		{Name: "top", Usage: "list a container's processes", ArgsUsage: "CONTAINER [DESCRIPTOR...] (pid,ppid,user,args,comm,...; others are passed to ps(1) in the container)", Action: topAction},
 		{Name: "stats", Usage: "show containers' resource use", ArgsUsage: "[CONTAINER...]", Action: statsAction, Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "no-stream", Usage: "print one sample and exit"}, &cli.StringFlag{Name: "format"},
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}}, &cli.BoolFlag{Name: "no-reset"},
@@ -33,15 +35,29 @@ func containerMoreCommands() []*cli.Command {
 }
 
 func containerPruneCommand() *cli.Command {
-	return &cli.Command{Name: "prune", Usage: "remove every stopped container", Action: func(c *cli.Context) error {
-		return withRuntime(c, func(r *engine.Runtime) error {
-			ids, err := r.Prune()
-			for _, id := range ids {
-				fmt.Fprintln(c.App.Writer, id)
+	return &cli.Command{Name: "prune", Usage: "remove every stopped container", Action: containerPruneAction, Flags: []cli.Flag{
+		&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask for confirmation"},
+		&cli.StringSliceFlag{Name: "filter", Usage: "label=KEY[=VALUE], label!=KEY[=VALUE], until=TIMESTAMP"},
+	}}
+}
+
+func containerPruneAction(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return fmt.Errorf("container prune takes no arguments")
+	}
+	return withRuntime(c, func(r *engine.Runtime) error {
+		if !c.Bool("force") {
+			ok, err := confirm(c, "WARNING! This will remove all non running containers.")
+			if err != nil || !ok {
+				return err
 			}
-			return err
-		})
-	}, Flags: []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}}}}
+		}
+		ids, err := r.Prune(c.StringSlice("filter")...)
+		for _, id := range ids {
+			fmt.Fprintln(c.App.Writer, id)
+		}
+		return err
+	})
 }
 
 // splitCtrPath splits "CONTAINER:PATH"; a path with a slash before any colon is local.
@@ -113,6 +129,9 @@ func diffAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if f := c.String("format"); f != "" && f != "json" {
+		return fmt.Errorf("only supported value for '--format' is 'json'")
+	}
 	return withRuntime(c, func(r *engine.Runtime) error {
 		ctr, err := r.Lookup(name)
 		if err != nil {
@@ -123,13 +142,35 @@ func diffAction(c *cli.Context) error {
 			return err
 		}
 		if c.String("format") == "json" {
-			return format.JSON(c.App.Writer, nonNilSlice(changes))
+			return format.JSON(c.App.Writer, diffJSON(changes))
 		}
 		for _, ch := range changes {
 			fmt.Fprintf(c.App.Writer, "%s %s\n", ch.Kind, ch.Path)
 		}
 		return nil
 	})
+}
+
+// diffReport is podman's `diff --format json`: the paths by kind of change.
+type diffReport struct {
+	Changed []string `json:"changed,omitempty"`
+	Added   []string `json:"added,omitempty"`
+	Deleted []string `json:"deleted,omitempty"`
+}
+
+func diffJSON(changes []engine.Change) diffReport {
+	var r diffReport
+	for _, ch := range changes {
+		switch ch.Kind {
+		case "A":
+			r.Added = append(r.Added, ch.Path)
+		case "D":
+			r.Deleted = append(r.Deleted, ch.Path)
+		default:
+			r.Changed = append(r.Changed, ch.Path)
+		}
+	}
+	return r
 }
 
 func exportAction(c *cli.Context) error {
@@ -176,12 +217,16 @@ func topAction(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		procs, err := ctr.Top()
+		rows, err := ctr.Top(c.Args().Tail())
 		if err != nil {
 			return err
 		}
-		return format.Rows(c.App.Writer, "table {{.User}}\t{{.PID}}\t{{.PPID}}\t{{.CPU}}\t{{.Elapsed}}\t{{.TTY}}\t{{.Time}}\t{{.Command}}",
-			procs, map[string]string{"CPU": "%CPU"}, false)
+		// podman's report.NewWriterDefault: columns at least 12 wide.
+		tw := tabwriter.NewWriter(c.App.Writer, 12, 2, 2, ' ', 0)
+		for _, row := range rows {
+			fmt.Fprintln(tw, strings.Join(row, "\t"))
+		}
+		return tw.Flush()
 	})
 }
 
@@ -280,4 +325,12 @@ func portAction(c *cli.Context) error {
 		}
 		return printPorts(c.App.Writer, ctr.Ports(), c.Args().Get(1))
 	})
+}
+
+// psSize is podman's SIZE column of `ps --size`: the container's own layer, then
+// its image's ("1.05MB (virtual 1.98MB)"; no space before the unit, unlike
+// `images`).
+func psSize(s *engine.SizeInfo) string {
+	return units.HumanSizeWithPrecision(float64(s.RwSize), 3) + " (virtual " +
+		units.HumanSizeWithPrecision(float64(s.RootFsSize), 3) + ")"
 }

@@ -69,7 +69,7 @@ func psAction(c *cli.Context) error {
 			row.Created = since(time.Unix(s.Created, 0))
 			row.CreatedHuman = row.Created
 			if s.Size != nil {
-				row.Size = fmt.Sprintf("%s (virtual %s)", humanSize(s.Size.RwSize), humanSize(s.Size.RootFsSize))
+				row.Size = psSize(s.Size)
 			}
 			rows = append(rows, row)
 		}
