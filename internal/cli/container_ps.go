@@ -36,6 +36,9 @@ type psRow struct {
 }
 
 func psAction(c *cli.Context) error {
+	if c.Bool("quiet") && c.Bool("size") {
+		return fmt.Errorf("quiet conflicts with size") // podman: sizes are a column
+	}
 	with := withLister
 	if c.Bool("size") {
 		with = withRuntime // sizes need the layer store

@@ -106,6 +106,13 @@ func TestContainerCmdsTop(t *testing.T) {
 		if len(rows) != 2 || !slices.Equal(rows[1], want) {
 			t.Errorf("[%s] top tu user,group,ruser,huser: %q, want one row %q", e.Mode(), rows, want)
 		}
+		// In a user namespace of its own, the ids are the container's, not this side's.
+		runDetached(t, e, "--name", "tns", "--userns", "auto", "-u", "1000", img, "sleep", "1000")
+		rows = topTable(t, e, 3, "tns", "user,group,huser")
+		want = []string{"app", "app", hostName(t, inspectCtr(t, e, "tns").State.Pid)}
+		if len(rows) != 2 || !slices.Equal(rows[1], want) || want[2] == "app" {
+			t.Errorf("[%s] top tns user,group,huser (--userns auto): %q, want one row %q", e.Mode(), rows, want)
+		}
 
 		// A descriptor top does not know: ps(1) in the container, as podman, without
 		// the line of that ps.
@@ -447,6 +454,7 @@ func TestContainerCmdsSize(t *testing.T) {
 			t.Errorf("[%s] rootFsSize of a container of an image with two more %d-byte layers is %d bytes more, want about %d",
 				e.Mode(), extra, d, 2*extra)
 		}
+		wantError(t, e, e.Run("ps", "-a", "-s", "-q"), 125, false, "conflicts")
 		if out := e.Must(t, "ps", "-a", "--format", "json"); strings.Contains(out, "rootFsSize") {
 			t.Errorf("[%s] ps --format json without --size shows sizes", e.Mode())
 		}
