@@ -134,14 +134,25 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 }
 
 // hideHelpCommands drops the "help"/"h" subcommand urfave gives every command:
-// `engine rm h` removes a container named h (help is --help).
+// `engine rm h` removes a container named h (help is --help). It also makes a
+// bad flag one error line on stderr (exit 125), as podman: urfave's default
+// prints "Incorrect Usage" and the command's help to stdout, which a script
+// reading stdout would take for output.
 func hideHelpCommands(cmds []*cli.Command) {
 	for _, c := range cmds {
 		if len(c.Subcommands) == 0 {
 			c.HideHelpCommand = true
 		}
+		if c.OnUsageError == nil {
+			c.OnUsageError = usageError
+		}
 		hideHelpCommands(c.Subcommands)
 	}
+}
+
+// usageError is the error of a command line urfave cannot parse.
+func usageError(c *cli.Context, err error, _ bool) error {
+	return fmt.Errorf("%w (see '%s --help')", err, c.Command.HelpName)
 }
 
 // openStore opens the store selected by the global flags.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/urfave/cli/v2"
@@ -30,6 +31,16 @@ func TestEveryCommandHelp(t *testing.T) {
 			}
 			if !bytes.Contains(out.Bytes(), []byte("USAGE")) {
 				t.Errorf("%v --help printed no usage: %q", args, out.String())
+			}
+			// A bad flag is an error naming it, with nothing on stdout (podman).
+			out.Reset()
+			errOut.Reset()
+			err := newApp(&out, &errOut).Run(append(append([]string{"engine"}, args...), "--no-such-flag"))
+			if err == nil || !strings.Contains(err.Error(), "no-such-flag") {
+				t.Errorf("%v --no-such-flag: error %v, want one naming the flag", args, err)
+			}
+			if out.Len() > 0 || errOut.Len() > 0 {
+				t.Errorf("%v --no-such-flag printed %q and %q, want only the error", args, out.String(), errOut.String())
 			}
 			n++
 		}
