@@ -61,6 +61,7 @@ func (c *Container) CleanupAfterExit(code int) error {
 	done := make(chan struct{})
 	started := false
 	defer func() {
+		c.idleNets = nil
 		if started {
 			<-done
 		}
