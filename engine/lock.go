@@ -17,18 +17,28 @@ func (c *Container) lock() (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(d, "lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	unlock, err := flockPath(filepath.Join(d, "lock"))
 	if errors.Is(err, os.ErrNotExist) {
 		// Create makes the directory; without it the container is gone (removed
 		// by another process since it was looked up).
 		return nil, fmt.Errorf("container %s: %w", shortID(c.ID), ErrNoSuchContainer)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("container %s: opening lock: %w", shortID(c.ID), err)
+		return nil, fmt.Errorf("container %s: %w", shortID(c.ID), err)
+	}
+	return unlock, nil
+}
+
+// flockPath takes an exclusive flock on path (created if missing) and returns
+// its release.
+func flockPath(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening lock: %w", err)
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("container %s: locking: %w", shortID(c.ID), err)
+		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}
 	return func() { f.Close() }, nil
 }

@@ -12,7 +12,6 @@ import (
 
 	cfilters "go.podman.io/common/pkg/filters"
 	"go.podman.io/storage/pkg/archive"
-	"golang.org/x/sys/unix"
 )
 
 // Rename gives the container a new name; renaming to its own name does nothing, as
@@ -79,16 +78,7 @@ func (r *Runtime) namesLock() (func(), error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, "names.lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", path, err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("locking %s: %w", path, err)
-	}
-	return func() { f.Close() }, nil
+	return flockPath(filepath.Join(dir, "names.lock"))
 }
 
 // nameClaimedByOther returns the id of another container whose record is named

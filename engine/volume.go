@@ -11,8 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Volumes live where podman keeps them, GRAPHROOT/volumes/NAME/_data, with engine's
@@ -87,15 +85,11 @@ func (s volumeStore) lock() (func(), error) {
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", s.dir, err)
 	}
-	f, err := os.OpenFile(filepath.Join(s.dir, volumesLock), os.O_RDWR|os.O_CREATE, 0o600)
+	unlock, err := flockPath(filepath.Join(s.dir, volumesLock))
 	if err != nil {
-		return nil, fmt.Errorf("opening volume lock: %w", err)
+		return nil, fmt.Errorf("volumes: %w", err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("locking volumes: %w", err)
-	}
-	return func() { f.Close() }, nil
+	return unlock, nil
 }
 
 // get reads the record of the volume called name.
