@@ -54,6 +54,7 @@ func (sc *SecurityConfig) specSeccomp(spec *specs.Spec) error {
 	if err != nil {
 		return fmt.Errorf("seccomp profile: %w", err)
 	}
+	trimSeccompArches(prof)
 	spec.Linux.Seccomp = prof
 	return nil
 }
