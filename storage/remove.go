@@ -24,6 +24,8 @@ type RemoveReport struct {
 // RemoveImages removes the named images (or all). Naming an image by one of several
 // names only removes that name, as podman does. It goes on past failures and returns
 // them all; errors wrap ErrNoSuchImage or ErrImageInUse so callers can pick an exit code.
+// With Force an unknown name is skipped silently, as podman's `rmi -f` does (CI
+// cleanup steps run `rmi -f NAME` whether or not NAME was built).
 func (s *Store) RemoveImages(names []string, opts RemoveOptions) (RemoveReport, error) {
 	var rep RemoveReport
 	var errs []error
@@ -45,7 +47,9 @@ func (s *Store) RemoveImages(names []string, opts RemoveOptions) (RemoveReport, 
 	for _, name := range names {
 		img, err := s.LookupImage(name)
 		if err != nil {
-			errs = append(errs, err)
+			if !opts.Force || !IsNotFound(err) {
+				errs = append(errs, err)
+			}
 			continue
 		}
 		if err := s.removeImage(img, name, opts, &rep, false); err != nil {
