@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -213,26 +214,38 @@ func imageInspectAction(c *cli.Context) error {
 		for _, name := range c.Args().Slice() {
 			d, err := s.InspectImage(name)
 			if err != nil {
-				errs = append(errs, err)
+				errs = append(errs, fmt.Errorf("inspecting object: %w", err))
 				continue
 			}
 			out = append(out, d)
 		}
 		if f := c.String("format"); f != "" && f != "json" {
-			items := make([]any, len(out))
-			for i := range out {
-				items[i] = out[i]
-			}
-			if err := format.Inspect(c.App.Writer, f, items); err != nil {
+			if err := imageTemplate(c.App.Writer, f, out); err != nil {
 				return err
 			}
-		} else if len(out) > 0 || len(errs) == 0 {
-			if err := format.JSON(c.App.Writer, nonNilSlice(out)); err != nil {
-				return err
-			}
+		} else if err := format.JSON(c.App.Writer, nonNilSlice(out)); err != nil {
+			return err
 		}
 		return errors.Join(errs...)
 	})
+}
+
+// idField is {{.Id}} (also in {{json .Id}}), docker's name of the image id.
+var idField = regexp.MustCompile(`\.Id\b`)
+
+// imageTemplate runs an `image inspect --format` template over each image's Go
+// record, as podman does: a field the image's JSON leaves out (Config.Entrypoint of
+// an image without one) prints as its zero value ("[]") instead of failing the
+// command, and History rows have podman's field names ({{.CreatedBy}}). {{.Id}} is
+// read as {{.ID}}, as podman rewrites it.
+func imageTemplate(w io.Writer, tmpl string, images []*storage.ImageData) error {
+	tmpl = idField.ReplaceAllString(tmpl, ".ID")
+	for _, d := range images {
+		if err := format.Value(w, tmpl, d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func nonNilSlice[T any](s []T) []T {

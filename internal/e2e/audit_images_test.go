@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/engine-dev/engine/internal/testutil"
@@ -30,4 +31,33 @@ func TestAuditRmiForceUnknown(t *testing.T) {
 		t.Errorf("rmi -f nosuch %s: want exit 0 deleting %s and no stderr, got %s", name, img.ID, res)
 	}
 	wantError(t, e, e.Run("rmi", "audit-nosuch"), 1, false, "audit-nosuch")
+}
+
+// TestAuditImageInspectTemplate: `image inspect --format` runs over the image's
+// record as podman's does. A field the JSON omits (an image without Entrypoint)
+// prints "[]" instead of failing with exit 125, History rows have podman's Go
+// names, Created prints as a time, and {{.Id}} is the id.
+func TestAuditImageInspectTemplate(t *testing.T) {
+	e, img, name := auditEngine(t)
+	tmpl := "{{.Id}}|{{.Config.Entrypoint}}|{{.Config.Cmd}}|{{.Config.WorkingDir}}|{{.Os}}|{{range .History}}{{.CreatedBy}};{{end}}|{{.Created}}"
+	want := img.ID + "|[]|[sh]||linux|" + historyCreatedBy(img) + "|" + img.Config.Created.UTC().String() + "\n"
+	wantOut(t, e, e.Run("image", "inspect", "--format", tmpl, name), want)
+	// A missing image among found ones: podman prints the found ones and fails.
+	res := e.Run("image", "inspect", "--format", "{{.Id}}", name, "audit-nosuch")
+	if res.Code != 125 || res.Stdout != img.ID+"\n" || !strings.Contains(res.Stderr, "inspecting object: audit-nosuch") {
+		t.Errorf("image inspect NAME nosuch: want exit 125, the id on stdout and podman's error, got %s", res)
+	}
+	// Only missing ones: podman still prints an empty JSON list.
+	res = e.Run("image", "inspect", "audit-nosuch")
+	if res.Code != 125 || strings.TrimSpace(res.Stdout) != "[]" {
+		t.Errorf("image inspect nosuch: want exit 125 and [] on stdout, got %s", res)
+	}
+}
+
+func historyCreatedBy(img *testutil.Image) string {
+	var b strings.Builder
+	for _, h := range img.Config.History {
+		b.WriteString(h.CreatedBy + ";")
+	}
+	return b.String()
 }
