@@ -190,6 +190,20 @@ func logoutAction(c *cli.Context) error {
 }
 
 func pruneAction(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return fmt.Errorf("image prune takes no arguments")
+	}
+	if !c.Bool("force") {
+		// podman asks first, and fails on a closed stdin, rather than delete images
+		// unasked.
+		warning := "WARNING! This command removes all dangling images."
+		if c.Bool("all") {
+			warning = "WARNING! This command removes all images without at least one container associated with them."
+		}
+		if ok, err := confirm(c, warning); err != nil || !ok {
+			return err
+		}
+	}
 	return withStore(c, func(s *storage.Store) error {
 		ids, err := s.PruneImages(storage.PruneOptions{All: c.Bool("all"), Filters: c.StringSlice("filter")})
 		for _, id := range ids {

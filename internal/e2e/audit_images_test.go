@@ -61,3 +61,28 @@ func historyCreatedBy(img *testutil.Image) string {
 	}
 	return b.String()
 }
+
+// TestAuditImagePruneAsks: without -f, `image prune` asks podman's question and
+// removes nothing unless the answer is yes; a closed stdin is an error (exit 125).
+func TestAuditImagePruneAsks(t *testing.T) {
+	e, img, _ := auditEngine(t)
+	e.Must(t, "untag", img.ID) // dangling
+	res := e.RunStdin(strings.NewReader(""), "image", "prune")
+	if res.Code != 125 || !strings.HasPrefix(res.Stdout, "WARNING! This command removes all dangling images.") {
+		t.Errorf("image prune, stdin closed: want podman's warning and exit 125, got %s", res)
+	}
+	res = e.RunStdin(strings.NewReader("n\n"), "image", "prune", "-a")
+	if res.Code != 0 || !strings.Contains(res.Stdout, "without at least one container") || !strings.HasSuffix(res.Stdout, "[y/N] ") {
+		t.Errorf("image prune -a, answer n: want podman's -a warning and exit 0, got %s", res)
+	}
+	if got := ids(t, e); len(got) != 1 {
+		t.Fatalf("after prunes that were not confirmed: images %q, want %s kept", got, img.ID)
+	}
+	res = e.RunStdin(strings.NewReader("y\n"), "image", "prune")
+	if res.Code != 0 || !strings.HasSuffix(res.Stdout, "[y/N] "+img.ID+"\n") {
+		t.Errorf("image prune, answer y: want the pruned id after the question, got %s", res)
+	}
+	if got := ids(t, e); len(got) != 0 {
+		t.Errorf("after a confirmed prune: images %q, want none", got)
+	}
+}
