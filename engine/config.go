@@ -39,6 +39,10 @@ type Config struct {
 	Security    SecurityConfig    `json:"security"`  // security.go
 	Net         NetConfig         `json:"net"`       // network.go
 	Created     time.Time         `json:"created"`
+	// SdNotifyMode is --sdnotify; SdNotifySocket the NOTIFY_SOCKET at create
+	// (systemd.go).
+	SdNotifyMode   string `json:"sdNotifyMode,omitempty"`
+	SdNotifySocket string `json:"sdNotifySocket,omitempty"`
 	// Args is the full command line the container runs: entrypoint + cmd.
 	Args []string `json:"args"`
 }

@@ -40,6 +40,12 @@ type CreateOptions struct {
 	Net         NetOptions
 	PullOptions storage.PullOptions
 	PullOutput  io.Writer // where to report a pull; nil for none
+
+	// systemd.go: --replace, --sdnotify, the NOTIFY_SOCKET it applies to, --cgroups.
+	Replace      bool
+	SdNotify     string
+	NotifySocket string
+	Cgroups      string
 }
 
 // Create makes a container from an image; it does not start it.
@@ -121,6 +127,14 @@ func (r *Runtime) Create(ctx context.Context, o CreateOptions) (*Container, erro
 	}
 	if err := r.applyNet(cfg, o.Net, ic); err != nil {
 		return nil, err
+	}
+	if err := applySystemd(cfg, o); err != nil {
+		return nil, err
+	}
+	if o.Replace {
+		if err := r.replaceNamed(o.Name); err != nil {
+			return nil, err
+		}
 	}
 	ctr, err := r.createRecord(cfg, img.TopLayer)
 	if err != nil {

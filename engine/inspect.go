@@ -35,6 +35,9 @@ type InspectConfig struct {
 	Tty         bool              `json:"Tty"`
 	OpenStdin   bool              `json:"OpenStdin"`
 	AttachStdin bool              `json:"AttachStdin"`
+
+	SdNotifyMode   string `json:"SdNotifyMode"`
+	SdNotifySocket string `json:"SdNotifySocket"`
 }
 
 // InspectHostConfig is the HostConfig block of `inspect`.
@@ -97,6 +100,7 @@ func (c *Container) Inspect() (*InspectData, error) {
 			Hostname: cfg.Hostname, User: cfg.User, Env: cfg.Env, Cmd: cfg.Cmd, Entrypoint: cfg.Entrypoint,
 			Image: cfg.Image, WorkingDir: cfg.WorkDir, Labels: cfg.Labels, StopSignal: cfg.StopSignal,
 			StopTimeout: cfg.StopTimeout, Tty: cfg.TTY, OpenStdin: cfg.Interactive, AttachStdin: cfg.Interactive,
+			SdNotifyMode: cfg.SdNotifyMode, SdNotifySocket: cfg.SdNotifySocket,
 		},
 	}
 	if d.Config.Hostname == "" {

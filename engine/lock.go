@@ -40,5 +40,12 @@ func flockPath(path string) (func(), error) {
 		f.Close()
 		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}
+	// The holder may have removed the file (its container or volume) while we
+	// waited: a lock on the unlinked file guards nothing.
+	var held, now unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &held) != nil || unix.Stat(path, &now) != nil || held.Ino != now.Ino || held.Dev != now.Dev {
+		f.Close()
+		return nil, fmt.Errorf("locking %s: removed while waiting: %w", path, os.ErrNotExist)
+	}
 	return func() { f.Close() }, nil
 }

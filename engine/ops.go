@@ -51,6 +51,7 @@ func (c *Container) Exec() error {
 		return fmt.Errorf("starting %s: %w", c.Name, err)
 	}
 	startDone(run)
+	c.sdNotifyStarted(run)
 	return nil
 }
 

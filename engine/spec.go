@@ -60,6 +60,9 @@ func (c *Container) buildSpec(rootfs, runDir string) (*specs.Spec, error) {
 	if err := c.specShm(spec, runDir); err != nil {
 		return nil, err
 	}
+	if err := c.specNotify(spec, runDir); err != nil {
+		return nil, err
+	}
 	if err := c.specNet(spec, runDir, hostname); err != nil {
 		return nil, err
 	}

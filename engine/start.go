@@ -139,6 +139,9 @@ func (c *Container) launchMonitor(run string) error {
 		Restart:     c.Config.Restart.Name, RestartMax: c.Config.Restart.MaxRetries,
 		SyncFD: 3,
 	}
+	if c.notifyProxied() {
+		mc.NotifySocket = c.Config.SdNotifySocket
+	}
 	if mc.Restart == "" {
 		mc.Restart = "no"
 	}
@@ -152,7 +155,8 @@ func (c *Container) launchMonitor(run string) error {
 	}
 	defer pr.Close()
 	cmd := exec.Command(c.r.exe, "container-monitor", c.ID)
-	cmd.Env = append(os.Environ(), "_ENGINE_MONITOR="+confPath)
+	// Only engine and the monitor's proxy talk to systemd (systemd.go).
+	cmd.Env = append(withoutEnv(os.Environ(), "NOTIFY_SOCKET"), "_ENGINE_MONITOR="+confPath)
 	cmd.ExtraFiles = []*os.File{pw}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {

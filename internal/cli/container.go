@@ -26,21 +26,21 @@ func containerCommands() []*cli.Command {
 		&cli.BoolFlag{Name: "attach", Aliases: []string{"a"}}, &cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}},
 		&cli.StringFlag{Name: "detach-keys", Value: "ctrl-p,ctrl-q"}, &cli.BoolFlag{Name: "sig-proxy", Value: true},
 	}}
-	stop := &cli.Command{Name: "stop", Usage: "stop containers", ArgsUsage: "CONTAINER...", Action: stopAction, Flags: []cli.Flag{
+	stop := &cli.Command{Name: "stop", Usage: "stop containers", ArgsUsage: "CONTAINER...", Action: stopAction, Flags: append([]cli.Flag{
 		&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: -1, Usage: "seconds to wait before SIGKILL"},
 		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}},
-	}}
+	}, cidfileFlags(true)...)}
 	restart := &cli.Command{Name: "restart", Usage: "restart containers", ArgsUsage: "CONTAINER...", Action: restartAction, Flags: []cli.Flag{
 		&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: -1},
 	}}
-	kill := &cli.Command{Name: "kill", Usage: "signal containers", ArgsUsage: "CONTAINER...", Action: killAction, Flags: []cli.Flag{
+	kill := &cli.Command{Name: "kill", Usage: "signal containers", ArgsUsage: "CONTAINER...", Action: killAction, Flags: append([]cli.Flag{
 		&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "KILL"},
-	}}
-	rm := &cli.Command{Name: "rm", Usage: "remove containers", ArgsUsage: "CONTAINER...", Action: rmAction, Flags: []cli.Flag{
+	}, cidfileFlags(false)...)}
+	rm := &cli.Command{Name: "rm", Usage: "remove containers", ArgsUsage: "CONTAINER...", Action: rmAction, Flags: append([]cli.Flag{
 		&cli.BoolFlag{Name: "force", Aliases: []string{"f"}}, &cli.BoolFlag{Name: "all", Aliases: []string{"a"}},
 		&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}},
 		&cli.UintFlag{Name: "time", Aliases: []string{"t"}, Usage: "with -f, seconds to wait for a running container to stop before it is killed (default: kill at once)"},
-	}}
+	}, cidfileFlags(true)...)}
 	wait := &cli.Command{Name: "wait", Usage: "wait for containers to exit and print their codes", ArgsUsage: "CONTAINER...", Action: waitAction}
 	logs := &cli.Command{Name: "logs", Usage: "print a container's output", ArgsUsage: "CONTAINER", Action: logsAction, Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}}, &cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}},
@@ -76,15 +76,19 @@ func containerCommands() []*cli.Command {
 // returns the errors (podman's behaviour for stop, kill, rm, pause ...).
 func eachCtr(fn func(*engine.Container) error) cli.ActionFunc {
 	return func(c *cli.Context) error {
-		if c.NArg() == 0 {
-			return fmt.Errorf("%s requires at least one container", c.Command.Name)
+		names, err := ctrArgs(c, fmt.Sprintf("%s requires at least one container", c.Command.Name))
+		if err != nil || len(names) == 0 {
+			return err
 		}
 		return withRuntime(c, func(r *engine.Runtime) error {
 			var errs []error
-			for _, name := range c.Args().Slice() {
+			for _, name := range names {
 				ctr, err := r.Lookup(name)
 				if err == nil {
 					err = fn(ctr)
+				}
+				if ignoredCtrErr(c, err) {
+					continue
 				}
 				if err != nil {
 					errs = append(errs, err)
@@ -238,12 +242,13 @@ func rmAction(c *cli.Context) error {
 			return rmErr(errs)
 		})
 	}
-	if c.NArg() == 0 {
-		return fmt.Errorf("rm requires at least one container or --all")
+	names, err := ctrArgs(c, "rm requires at least one container or --all")
+	if err != nil || len(names) == 0 {
+		return err
 	}
 	return withRuntime(c, func(r *engine.Runtime) error {
 		var errs []error
-		for _, name := range c.Args().Slice() {
+		for _, name := range names {
 			ctr, err := r.Lookup(name)
 			if err == nil {
 				err = remove(ctr)
@@ -251,8 +256,8 @@ func rmAction(c *cli.Context) error {
 			switch {
 			case err == nil:
 				fmt.Fprintln(c.App.Writer, name) // podman prints the name as given
-			case force && errors.Is(err, engine.ErrNoSuchContainer):
-				// rm -f of a container that is gone is not an error, as podman.
+			case (force || c.Bool("ignore")) && errors.Is(err, engine.ErrNoSuchContainer):
+				// rm -f (or --ignore) of a container that is gone is not an error, as podman.
 			default:
 				errs = append(errs, err)
 			}

@@ -38,7 +38,7 @@ func createFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
 		&cli.StringFlag{Name: "detach-keys", Value: "ctrl-p,ctrl-q"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no pull progress"},
-	}, registryFlags(), mountFlags(), resourceFlags(), securityFlags(), networkFlags())
+	}, registryFlags(), mountFlags(), resourceFlags(), securityFlags(), networkFlags(), systemdFlags())
 }
 
 // concatFlags joins flag lists.
@@ -59,6 +59,7 @@ func createOptions(c *cli.Context) (engine.CreateOptions, error) {
 		Pull:        c.String("pull"),
 		PullOptions: storage.PullOptions{RegistryOptions: registryOptions(c)},
 	}
+	systemdOptions(c, &o)
 	var err error
 	if o.Mounts, err = mountOptions(c); err != nil {
 		return o, err

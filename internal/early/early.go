@@ -155,7 +155,16 @@ type MonitorConfig struct {
 	// SyncFD is the monitor's fd number of the pipe it reports the create
 	// result on (3 for the first of exec.Cmd.ExtraFiles); -1 or 0 for none.
 	SyncFD int
+
+	// NotifySocket (notify_socket): the host's NOTIFY_SOCKET, for
+	// --sdnotify=container. The monitor then binds NotifyProxy in the run dir
+	// and forwards what the container sends there, MAINPID lines dropped.
+	NotifySocket string
 }
+
+// NotifyProxyDir is the run dir's directory that holds the sd_notify proxy
+// socket (notify.sock), bind-mounted at /run/notify in the container.
+const NotifyProxyDir = "notify"
 
 // Write validates c and writes it atomically to path (mode 0600).
 func (c *MonitorConfig) Write(path string) error {
@@ -231,6 +240,9 @@ func (c *MonitorConfig) encode() ([]byte, error) {
 	kv("restart_max", strconv.Itoa(c.RestartMax))
 	if c.SyncFD > 0 {
 		kv("sync_fd", strconv.Itoa(c.SyncFD))
+	}
+	if c.NotifySocket != "" {
+		kv("notify_socket", c.NotifySocket)
 	}
 	if bad != "" {
 		return nil, fmt.Errorf("monitor config: %s contains a newline or NUL", bad)

@@ -131,16 +131,23 @@ func (m *monitor) start(cfg early.MonitorConfig) {
 	}
 }
 
-func (m *monitor) wait() {
+// wait waits for the monitor to exit and returns its exit code: the container's
+// (its last run's), as conmon's, which systemd's Restart=on-failure reads.
+func (m *monitor) wait() int {
 	m.t.Helper()
 	select {
 	case <-m.done:
+		var ee *exec.ExitError
+		if errors.As(m.err, &ee) && ee.Exited() {
+			return ee.ExitCode()
+		}
 		if m.err != nil {
 			m.t.Fatalf("monitor exited with %v; stderr: %s", m.err, m.stderr.String())
 		}
 	case <-time.After(20 * time.Second):
 		m.t.Fatalf("monitor did not exit")
 	}
+	return 0
 }
 
 func (m *monitor) pid() int {
@@ -1206,7 +1213,9 @@ func TestMonitorClientCleanup(t *testing.T) {
 				}
 			}
 			c.Close()
-			m.wait()
+			if code := m.wait(); code != 5 {
+				t.Errorf("monitor exited %d, want the container's 5", code)
+			}
 			out, _ := os.ReadFile(filepath.Join(m.dir, "cleanup.out"))
 			if string(out) != tc.wantCleanup {
 				t.Errorf("cleanup helper ran with %q, want %q", out, tc.wantCleanup)

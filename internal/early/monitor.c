@@ -73,6 +73,7 @@ struct monitor {
 	struct mon_log log;
 	int sigfd;
 	int listen_fd;
+	int notify_fd; /* the sd_notify proxy's socket, or -1 */
 	struct stat rundir_st;
 
 	struct client clients[MAX_CLIENTS];
@@ -777,7 +778,7 @@ static void on_signals(void)
 
 /* ---- the event loop ----------------------------------------------------- */
 
-enum { P_SIG, P_LISTEN, P_CONSOLE, P_OUT0, P_OUT1, P_IN, P_CLIENTS };
+enum { P_SIG, P_LISTEN, P_CONSOLE, P_OUT0, P_OUT1, P_IN, P_NOTIFY, P_CLIENTS };
 
 static void event_loop(void)
 {
@@ -795,6 +796,7 @@ static void event_loop(void)
 		pfd[P_OUT0] = (struct pollfd){ paused ? -1 : M.out_fd[0], POLLIN, 0 };
 		pfd[P_OUT1] = (struct pollfd){ paused ? -1 : M.out_fd[1], POLLIN, 0 };
 		pfd[P_IN] = (struct pollfd){ M.in_pending ? M.in_fd : -1, POLLOUT, 0 };
+		pfd[P_NOTIFY] = (struct pollfd){ M.notify_fd, POLLIN, 0 };
 		for (int i = 0; i < M.nclients; i++) {
 			struct client *c = &M.clients[i];
 			short ev = (reading_clients && !c->rd_closed ? POLLIN : 0) |
@@ -827,6 +829,8 @@ static void event_loop(void)
 
 		if (pfd[P_SIG].revents)
 			on_signals();
+		if (pfd[P_NOTIFY].revents)
+			mon_notify_forward(M.notify_fd, M.cfg.notify_socket);
 		if (pfd[P_CONSOLE].revents && M.console_fd >= 0)
 			on_console();
 		/* Stop as soon as a client could not take a packet: broadcast
@@ -1147,6 +1151,12 @@ static void setup(const char *config_path)
 	M.listen_fd = listen_attach();
 	if (M.listen_fd < 0)
 		fail_setup("attach socket", errno);
+	M.notify_fd = -1;
+	if (M.cfg.notify_socket != NULL && M.cfg.notify_socket[0] != '\0') {
+		M.notify_fd = mon_notify_open();
+		if (M.notify_fd < 0)
+			fail_setup("sd_notify socket", errno);
+	}
 	/* After the socket: monitor.pid existing means `attach` is ready. */
 	n = snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int)getpid());
 	if (early_write_file_atomic("monitor.pid", pidbuf, (size_t)n) < 0)
@@ -1170,9 +1180,12 @@ void engine_monitor_main(const char *config_path)
 	setup(path);
 	free(path);
 
+	int code;
+
 	for (;;) {
-		int code = run_once();
 		char buf[16];
+
+		code = run_once();
 
 		if (!M.created || !should_restart(code))
 			break;
@@ -1185,5 +1198,7 @@ void engine_monitor_main(const char *config_path)
 		unlink(EXIT_FILE); /* running again; `exit` describes a finished container */
 	}
 	unlink(ATTACH_FILE);
-	_exit(0);
+	/* The container's code, as conmon's: under systemd the monitor is the
+	 * service's main process (--sdnotify), and Restart=on-failure reads it. */
+	_exit(code & 0xff);
 }

@@ -27,6 +27,7 @@ struct mon_config {
 	enum mon_restart restart;
 	int restart_max;
 	int sync_fd;
+	char *notify_socket; /* NULL or "": no sd_notify proxy (see notify_open) */
 };
 
 /* 0 on success; on failure -1 and a message in err. cfg->sync_fd is set as
@@ -49,5 +50,10 @@ struct mon_log {
 
 int mon_log_open(struct mon_log *l, const char *path, long long max_size, int max_files);
 void mon_log_write(struct mon_log *l, int stream, const char *data, size_t len);
+
+/* The sd_notify proxy (monitor_notify.c): the bound socket, or -1 and errno;
+ * forwarding reads every queued datagram. */
+int mon_notify_open(void);
+void mon_notify_forward(int fd, const char *host_socket);
 
 #endif

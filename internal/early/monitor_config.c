@@ -100,6 +100,8 @@ static int apply(struct mon_config *c, const char *key, char *val)
 		return parse_int(val, &c->restart_max);
 	else if (strcmp(key, "sync_fd") == 0)
 		return parse_int(val, &c->sync_fd);
+	else if (strcmp(key, "notify_socket") == 0)
+		c->notify_socket = val;
 	return 0;
 }
 
