@@ -11,7 +11,7 @@ type HistoryEntry struct {
 	CreatedBy string     `json:"CreatedBy"`
 	Size      int64      `json:"size"`
 	Comment   string     `json:"comment"`
-	Tags      []string   `json:"tags"`
+	Tags      []string   `json:"tags,omitempty"`
 }
 
 // History returns the build history of a local image, newest entry first. Entries

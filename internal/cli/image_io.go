@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -26,31 +27,7 @@ func historyAction(c *cli.Context) error {
 			return err
 		}
 		if c.String("format") == "json" {
-			return format.JSON(c.App.Writer, nonNilSlice(entries))
-		}
-		type row struct {
-			ID, Created, CreatedBy, Size, Comment string
-			Tags                                  []string
-		}
-		var rows []row
-		for _, e := range entries {
-			r := row{ID: e.ID, CreatedBy: e.CreatedBy, Comment: e.Comment, Tags: e.Tags, Size: fmt.Sprint(e.Size)}
-			if e.ID != "<missing>" {
-				r.ID = imageID(e.ID, c.Bool("no-trunc"))
-			}
-			if e.Created != nil {
-				r.Created = e.Created.Format("2006-01-02T15:04:05Z07:00")
-				if c.Bool("human") {
-					r.Created = since(*e.Created)
-				}
-			}
-			if c.Bool("human") {
-				r.Size = humanSize(e.Size)
-			}
-			if !c.Bool("no-trunc") && len(r.CreatedBy) > 45 {
-				r.CreatedBy = r.CreatedBy[:44] + "…"
-			}
-			rows = append(rows, r)
+			return format.JSON(c.App.Writer, historyJSON(entries))
 		}
 		tmpl := "table {{.ID}}\t{{.Created}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
 		if c.Bool("quiet") {
@@ -59,8 +36,60 @@ func historyAction(c *cli.Context) error {
 		if f := c.String("format"); f != "" {
 			tmpl = f
 		}
+		rows := historyRows(entries, c.Bool("human"), c.Bool("no-trunc"))
 		return format.Rows(c.App.Writer, tmpl, rows, map[string]string{"CreatedBy": "CREATED BY"}, false)
 	})
+}
+
+// historyRow is one line of `history`, with the fields of podman's template.
+type historyRow struct {
+	ID, Created, CreatedBy, Size, Comment string
+	CreatedAt, CreatedSince               string
+	Tags                                  []string
+}
+
+// historyRows formats entries as podman's history does: ids of 12 characters
+// unless noTrunc (never "sha256:"), CREATED BY cut to 45 characters with "...",
+// sizes always human-readable, times relative when human and RFC 3339 otherwise.
+func historyRows(entries []storage.HistoryEntry, human, noTrunc bool) []historyRow {
+	rows := make([]historyRow, 0, len(entries))
+	for _, e := range entries {
+		r := historyRow{ID: e.ID, CreatedBy: e.CreatedBy, Comment: e.Comment, Tags: e.Tags, Size: humanSize(e.Size)}
+		if !noTrunc && len(r.ID) > 12 {
+			r.ID = r.ID[:12]
+		}
+		if !noTrunc && len(r.CreatedBy) > 45 {
+			r.CreatedBy = r.CreatedBy[:42] + "..."
+		}
+		if e.Created != nil {
+			r.Created = e.Created.UTC().Format(time.RFC3339)
+			if human {
+				r.Created = since(*e.Created)
+			}
+			r.CreatedAt = time.Unix(e.Created.Unix(), 0).UTC().String()
+		}
+		r.CreatedSince = r.Created
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// historyJSON is `history --format json` as podman 4.3 prints it: each entry also
+// carries "Created", its time in RFC 3339 (next to "created", the full time).
+func historyJSON(entries []storage.HistoryEntry) any {
+	type layer struct {
+		storage.HistoryEntry
+		CreatedRFC3339 string `json:"Created"`
+	}
+	out := make([]layer, 0, len(entries))
+	for _, e := range entries {
+		l := layer{HistoryEntry: e}
+		if e.Created != nil {
+			l.CreatedRFC3339 = e.Created.UTC().Format(time.RFC3339)
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 func saveAction(c *cli.Context) error {

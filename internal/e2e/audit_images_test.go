@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/engine-dev/engine/internal/testutil"
 )
@@ -84,5 +87,30 @@ func TestAuditImagePruneAsks(t *testing.T) {
 	}
 	if got := ids(t, e); len(got) != 0 {
 		t.Errorf("after a confirmed prune: images %q, want none", got)
+	}
+}
+
+// TestAuditHistory: `history` ids as podman prints them (--no-trunc gives the bare
+// 64-hex id, no "sha256:"), sizes human-readable even with --human=false, CREATED
+// BY cut with "...", podman's template fields {{.CreatedAt}} and {{.CreatedSince}},
+// and the JSON's second-precision "Created".
+func TestAuditHistory(t *testing.T) {
+	e, img, name := auditEngine(t)
+	created := img.Config.History[0].Created.UTC()
+	wantOut(t, e, e.Run("history", "-q", "--no-trunc", name), img.ID+"\n")
+	wantOut(t, e, e.Run("history", "--no-trunc", "--format", "{{.ID}}", name), img.ID+"\n")
+	by := img.Config.History[0].CreatedBy
+	wantOut(t, e, e.Run("history", "--human=false", "--format", "{{.Created}}|{{.CreatedAt}}|{{.CreatedBy}}", name),
+		created.Format(time.RFC3339)+"|"+created.String()+"|"+by[:42]+"...\n")
+	out := e.Must(t, "history", "--human=false", "--format", "{{.Size}}|{{.CreatedSince}}", name)
+	if ok, _ := regexp.MatchString(`^\d+(\.\d+)? [kM]B\|\d{4}-\d\d-\d\dT`, out); !ok {
+		t.Errorf("history --human=false {{.Size}}|{{.CreatedSince}} = %q, want a human size (as podman) and the RFC 3339 time", out)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(e.Must(t, "history", "--format", "json", name)), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0]["Created"] != created.Format(time.RFC3339) || rows[0]["id"] != img.ID {
+		t.Errorf("history --format json = %v, want one row with id %s and Created %s", rows, img.ID, created.Format(time.RFC3339))
 	}
 }
