@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -81,7 +82,7 @@ func (r *Runtime) applyNet(cfg *Config, o NetOptions, ic imgspec.ImageConfig) er
 	}
 	for _, h := range o.AddHosts {
 		if _, err := netcni.ParseAddHost(h); err != nil {
-			return fmt.Errorf("%v: %w", err, ErrInvalidArg)
+			return invalidArg(err)
 		}
 	}
 	nc.DNS, nc.DNSSearch, nc.DNSOptions, nc.AddHosts = o.DNS, o.DNSSearch, o.DNSOptions, o.AddHosts
@@ -94,7 +95,8 @@ func (r *Runtime) applyNet(cfg *Config, o NetOptions, ic imgspec.ImageConfig) er
 }
 
 // netMode reads the --network values: one of none, host, container:X, slirp4netns,
-// or any number of CNI networks (bridge being the default one).
+// or any number of CNI networks (bridge being the default one), each optionally
+// with podman's per-network options (NAME:ip=IP,mac=MAC,alias=A,interface_name=IF).
 func (r *Runtime) netMode(values []string) (NetConfig, error) {
 	if len(values) == 0 {
 		values = []string{NetBridge}
@@ -119,90 +121,20 @@ func (r *Runtime) netMode(values []string) (NetConfig, error) {
 				nc.Container = other.ID
 			}
 		default:
-			if v == NetBridge {
-				v = netcni.DefaultNetwork
-			}
-			n, err := r.Networks().Get(v)
-			if err != nil && r.rootless && v == netcni.DefaultNetwork {
-				// Rootless, the default network is made by the first container that
-				// asks for it (the default mode is slirp4netns), not by ls or inspect.
-				n, err = r.Networks().EnsureDefault()
-			}
+			req, err := r.networkRequest(v)
 			if err != nil {
-				return nc, fmt.Errorf("%v: %w", err, ErrInvalidArg)
+				return nc, err
+			}
+			for _, have := range nc.Networks {
+				if have.Network == req.Network {
+					return nc, fmt.Errorf("--network %s is given twice: %w", req.Network, ErrInvalidArg)
+				}
 			}
 			nc.Mode = NetBridge
-			nc.Networks = append(nc.Networks, netcni.Request{Network: n.Name})
+			nc.Networks = append(nc.Networks, req)
 		}
 	}
 	return nc, nil
-}
-
-// netRequests applies --ip, --mac-address and --network-alias to the first network.
-func (r *Runtime) netRequests(nc *NetConfig, o NetOptions) error {
-	if o.IP == "" && o.MAC == "" && len(o.Aliases) == 0 {
-		return nil
-	}
-	if nc.Mode != NetBridge {
-		return fmt.Errorf("--ip, --mac-address and --network-alias need a bridge network, not %s: %w", nc.Mode, ErrInvalidArg)
-	}
-	first := &nc.Networks[0]
-	if o.IP != "" {
-		if len(nc.Networks) > 1 {
-			return fmt.Errorf("--ip can only be used with a single network: %w", ErrInvalidArg)
-		}
-		if err := ipInNetwork(r.Networks(), first.Network, o.IP); err != nil {
-			return err
-		}
-		first.IP = o.IP
-	}
-	if o.MAC != "" {
-		if _, err := net.ParseMAC(o.MAC); err != nil {
-			return fmt.Errorf("invalid --mac-address %q: %w", o.MAC, ErrInvalidArg)
-		}
-		first.MAC = o.MAC
-	}
-	first.Aliases = o.Aliases
-	return nil
-}
-
-func ipInNetwork(m *netcni.Manager, network, ip string) error {
-	addr := net.ParseIP(ip)
-	if addr == nil || addr.To4() == nil {
-		return fmt.Errorf("invalid --ip %q: want an IPv4 address: %w", ip, ErrInvalidArg)
-	}
-	n, err := m.Get(network)
-	if err != nil {
-		return err
-	}
-	for _, s := range n.Subnets {
-		if _, sn, err := net.ParseCIDR(s.Subnet); err == nil && sn.Contains(addr) {
-			return nil
-		}
-	}
-	return fmt.Errorf("--ip %s is not in a subnet of network %s: %w", ip, network, ErrInvalidArg)
-}
-
-// parsePorts reads -p and, for -P, the image's EXPOSE ports (random host ports).
-func parsePorts(o NetOptions, ic imgspec.ImageConfig) ([]netcni.PortMapping, error) {
-	var out []netcni.PortMapping
-	for _, p := range o.Publish {
-		pm, err := netcni.ParsePublish(p)
-		if err != nil {
-			return nil, fmt.Errorf("%v: %w", err, ErrInvalidArg)
-		}
-		out = append(out, pm...)
-	}
-	if o.PublishAll {
-		for spec := range ic.ExposedPorts {
-			pm, err := netcni.ParsePublish(spec)
-			if err != nil {
-				continue // an odd EXPOSE in an image is not the user's error
-			}
-			out = append(out, pm...)
-		}
-	}
-	return out, nil
 }
 
 // specNet sets the container's network namespace up (before the monitor starts)
@@ -338,7 +270,7 @@ func (r *Runtime) netnsOf(id string) (string, error) {
 // netErr turns netcni's input errors into ErrInvalidArg (exit 125, one line).
 func netErr(err error) error {
 	if errors.Is(err, netcni.ErrInvalidArg) || errors.Is(err, netcni.ErrInUse) || errors.Is(err, netcni.ErrNoSuchNetwork) {
-		return fmt.Errorf("%v: %w", err, ErrInvalidArg)
+		return invalidArg(err)
 	}
 	return err
 }
@@ -360,6 +292,25 @@ func (c *Container) teardownNet() error {
 	return err
 }
 
+// withHostEntry is the host's /etc/hosts for a --network host container, plus
+// host.containers.internal as podman adds it (when the host does not name it).
+func withHostEntry(hosts []byte) []byte {
+	for _, line := range strings.Split(string(hosts), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && !strings.HasPrefix(f[0], "#") && slices.Contains(f[1:], "host.containers.internal") {
+			return hosts
+		}
+	}
+	ip := netcni.LocalIP()
+	if ip == "" {
+		return hosts
+	}
+	out := append([]byte{}, hosts...)
+	if len(out) > 0 && out[len(out)-1] != '\n' {
+		out = append(out, '\n')
+	}
+	return append(out, ip+"\thost.containers.internal\n"...)
+}
+
 // writeEtcFiles writes the container's /etc/hostname, /etc/hosts and /etc/resolv.conf
 // into its run directory and returns the bind mounts for them. With a CNI network or
 // slirp4netns (netcniHosts), netcni wrote /etc/hosts already (and keeps it current).
@@ -377,7 +328,7 @@ func writeEtcFiles(runDir, hostname, name string, nc NetConfig, netcniHosts, roo
 	case netcniHosts:
 	case nc.Mode == NetHost:
 		hosts, _ := os.ReadFile("/etc/hosts")
-		files["hosts"] = hosts
+		files["hosts"] = withHostEntry(hosts)
 		files["resolv.conf"] = hostResolv
 	default:
 		files["hosts"] = []byte(netcni.HostsFor(hostname, name, nc.AddHosts))

@@ -30,7 +30,11 @@ func (m *Manager) Connect(ctx context.Context, runDir string, r Request) error {
 		}
 	}
 	before := len(st.Attachments)
-	if err := m.attach(ctx, runDir, st, n, r, nextIfName(st), forwardFiltered()); err != nil {
+	ifName := r.Interface
+	if ifName == "" {
+		ifName = nextIfName(st)
+	}
+	if err := m.attach(ctx, runDir, st, n, r, ifName, forwardFiltered()); err != nil {
 		if len(st.Attachments) == before {
 			return err
 		}

@@ -25,14 +25,25 @@ func ParseAddHost(s string) (string, error) {
 	return ip + "\t" + host, nil
 }
 
-// hostsBase is a container's own part of /etc/hosts.
-func hostsBase(st *State, addHosts []string) string {
+// hostContainersInternal is the name podman gives the host in /etc/hosts, which
+// scripts use to reach services on the host.
+const hostContainersInternal = "host.containers.internal"
+
+// hostsBase is a container's own part of /etc/hosts; hostIP, when known, is
+// host.containers.internal's address (unless --add-host names it).
+func hostsBase(st *State, addHosts []string, hostIP string) string {
 	var b strings.Builder
 	b.WriteString(hostsHeader)
 	for _, h := range addHosts {
 		if line, err := ParseAddHost(h); err == nil {
 			b.WriteString(line + "\n")
+			if name, _, _ := strings.Cut(h, ":"); name == hostContainersInternal {
+				hostIP = ""
+			}
 		}
+	}
+	if hostIP != "" {
+		b.WriteString(hostIP + "\t" + hostContainersInternal + "\n")
 	}
 	names := hostNames(st.Hostname, st.Name, nil)
 	switch {
@@ -46,9 +57,44 @@ func hostsBase(st *State, addHosts []string) string {
 	return b.String()
 }
 
-// HostsFor is /etc/hosts of a container without a network of its own (none, host).
+// HostsFor is /etc/hosts of a container without a network of its own (none).
 func HostsFor(hostname, name string, addHosts []string) string {
-	return hostsBase(&State{Hostname: hostname, Name: name}, addHosts)
+	return hostsBase(&State{Hostname: hostname, Name: name}, addHosts, LocalIP())
+}
+
+// hostIP is host.containers.internal for st, as podman picks it: the gateway of
+// its first bridge network (a macvlan gateway is not the host), else the host's
+// own address.
+func hostIP(st *State, nets []*Network) string {
+	for i, a := range st.Attachments {
+		if i < len(nets) && nets[i].Driver == "bridge" && a.Gateway != "" {
+			return a.Gateway
+		}
+	}
+	return LocalIP()
+}
+
+// LocalIP is the host's first non-loopback address, IPv4 preferred (podman's
+// getLocalIP): host.containers.internal without a bridge gateway.
+func LocalIP() string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return ""
+	}
+	v6 := ""
+	for _, a := range addrs {
+		n, ok := a.(*net.IPNet)
+		if !ok || n.IP.IsLoopback() || n.IP.IsLinkLocalUnicast() {
+			continue
+		}
+		if n.IP.To4() != nil {
+			return n.IP.String()
+		}
+		if v6 == "" {
+			v6 = n.IP.String()
+		}
+	}
+	return v6
 }
 
 func hostNames(hostname, name string, aliases []string) string {

@@ -103,11 +103,14 @@ func TestResolvConf(t *testing.T) {
 
 func TestHostsBase(t *testing.T) {
 	st := &State{Hostname: "abc", Name: "web", Mode: "bridge", Attachments: []Attachment{{IP: "10.89.0.5"}}}
-	got := hostsBase(st, []string{"db:10.0.0.9"})
-	for _, w := range []string{"127.0.0.1\tlocalhost", "10.0.0.9\tdb\n", "10.89.0.5\tabc web\n"} {
+	got := hostsBase(st, []string{"db:10.0.0.9"}, "10.89.0.1")
+	for _, w := range []string{"127.0.0.1\tlocalhost", "10.0.0.9\tdb\n", "10.89.0.5\tabc web\n", "10.89.0.1\thost.containers.internal\n"} {
 		if !strings.Contains(got, w) {
 			t.Errorf("hosts lacks %q:\n%s", w, got)
 		}
+	}
+	if got := hostsBase(st, []string{"host.containers.internal:10.1.2.3"}, "10.89.0.1"); strings.Count(got, "host.containers.internal") != 1 {
+		t.Errorf("--add-host host.containers.internal is not the only entry:\n%s", got)
 	}
 	if _, err := ParseAddHost("nohost"); !errors.Is(err, ErrInvalidArg) {
 		t.Errorf("ParseAddHost without IP: %v", err)

@@ -122,7 +122,7 @@ func (m *Manager) prepareLocked(o SetupOptions, st *State) error {
 	if err := createNetns(st.NetNS); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(st.HostsPath, []byte(hostsBase(st, o.AddHosts)), 0o644); err != nil {
+	if err := writeFileAtomic(st.HostsPath, []byte(hostsBase(st, o.AddHosts, "")), 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", st.HostsPath, err)
 	}
 	return nil
@@ -136,17 +136,39 @@ func (m *Manager) attachAll(ctx context.Context, o SetupOptions, st *State, nets
 			return err
 		}
 	}
+	names := ifNames(o.Networks)
 	for i, n := range nets {
-		if err := m.attach(ctx, o.RunDir, st, n, o.Networks[i], fmt.Sprintf("eth%d", i), firewall()); err != nil {
+		if err := m.attach(ctx, o.RunDir, st, n, o.Networks[i], names[i], firewall()); err != nil {
 			return err
 		}
 	}
-	st.HostsBase = hostsBase(st, o.AddHosts)
+	st.HostsBase = hostsBase(st, o.AddHosts, hostIP(st, nets))
 	if err := m.refreshHosts(st); err != nil {
 		return err
 	}
 	st.Pending = false
 	return writeState(o.RunDir, st)
+}
+
+// ifNames picks each request's interface in the container: its own name, or the
+// next ethN that no request names.
+func ifNames(reqs []Request) []string {
+	used := map[string]bool{}
+	for _, r := range reqs {
+		used[r.Interface] = true
+	}
+	out := make([]string, len(reqs))
+	next := 0
+	for i, r := range reqs {
+		out[i] = r.Interface
+		for out[i] == "" {
+			if name := fmt.Sprintf("eth%d", next); !used[name] {
+				out[i], used[name] = name, true
+			}
+			next++
+		}
+	}
+	return out
 }
 
 // resolve looks the requested networks up; as root an empty list means the default.

@@ -14,6 +14,9 @@ type Request struct {
 	Aliases []string `json:"aliases,omitempty"`
 	IP      string   `json:"ip,omitempty"`  // --ip: a static address
 	MAC     string   `json:"mac,omitempty"` // --mac-address
+	// Interface is the link's name in the container (--network NAME:interface_name=);
+	// empty: the next free ethN.
+	Interface string `json:"interface,omitempty"`
 }
 
 // Attachment is what a container got on one network.

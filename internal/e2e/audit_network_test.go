@@ -1,0 +1,90 @@
+package e2e
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/engine-dev/engine/internal/testutil"
+)
+
+// Differences from podman 4.3 found by a side-by-side audit of the network
+// commands, each pinned by the test that failed before its fix.
+
+// TestAuditNetworkPerNetworkOptions: podman's --network NAME:ip=,mac=,alias=,
+// interface_name= and --network A,B (two networks in one value).
+func TestAuditNetworkPerNetworkOptions(t *testing.T) {
+	rootOnly(t, func(t *testing.T, e *testutil.Engine) {
+		img := netSetup(t, e)
+		a, b := uniq("pa"), uniq("pb")
+		pa, pb := randomPrefix(), randomPrefix()
+		e.Must(t, "network", "create", "--subnet", pa+".0/24", a)
+		e.Must(t, "network", "create", "--subnet", pb+".0/24", b)
+		runDetached(t, e, "--name", "srv", "--network", a+":alias=web1,alias=web2", "--network", b, img, "sleep", "300")
+		out := e.Must(t, "run", "--rm", "--network", a+":ip="+pa+".50,mac=02:42:ac:11:00:42,interface_name=net0", "--network", b+":alias=x",
+			img, "sh", "-c", "ip -o -4 addr show net0; ip -o link show net0; ip -o -4 addr show eth0; ping -c1 -W2 web2 >/dev/null && echo web2 ok")
+		for _, w := range []string{pa + ".50/24", "02:42:ac:11:00:42", pb + ".", "web2 ok"} {
+			if !strings.Contains(out, w) {
+				t.Errorf("[%s] --network %s:ip=...,interface_name=net0 --network %s: output lacks %q:\n%s", e.Mode(), a, b, w, out)
+			}
+		}
+		out = e.Must(t, "run", "--rm", "--network", a+","+b, img, "ip", "-o", "-4", "addr")
+		if !strings.Contains(out, "eth0") || !strings.Contains(out, "eth1") || !strings.Contains(out, pb+".") {
+			t.Errorf("[%s] --network %s,%s: %q, want eth0 and eth1", e.Mode(), a, b, out)
+		}
+		e.Must(t, "rm", "-f", "srv")
+		wantError(t, e, e.Run("run", "--rm", "--network", a+":bogus=1", img, "true"), 125, false, "unknown bridge network option: bogus")
+		wantError(t, e, e.Run("run", "--rm", "--network", a+":ip=10.1.1.1", img, "true"), 125, false, "10.1.1.1")
+		noContainers(t, e, "bad per-network options")
+	})
+}
+
+// TestAuditNetworkHostEntry: podman names the host host.containers.internal in
+// every container's /etc/hosts: a bridge network's gateway, else the host's own
+// address (none, host); an --add-host of that name replaces it.
+func TestAuditNetworkHostEntry(t *testing.T) {
+	rootOnly(t, func(t *testing.T, e *testutil.Engine) {
+		img := netSetup(t, e)
+		n, pre := uniq("he"), randomPrefix()
+		e.Must(t, "network", "create", "--subnet", pre+".0/24", n)
+		hosts := e.Must(t, "run", "--rm", "--network", n, img, "cat", "/etc/hosts")
+		if !strings.Contains(hosts, pre+".1\thost.containers.internal\n") {
+			t.Errorf("[%s] /etc/hosts on %s lacks %s.1 host.containers.internal:\n%s", e.Mode(), n, pre, hosts)
+		}
+		hosts = e.Must(t, "run", "--rm", "--network", n, "--add-host", "host.containers.internal:10.1.2.3", img, "cat", "/etc/hosts")
+		if strings.Count(hosts, "host.containers.internal") != 1 || !strings.Contains(hosts, "10.1.2.3\thost.containers.internal") {
+			t.Errorf("[%s] --add-host host.containers.internal:10.1.2.3 is not the only entry:\n%s", e.Mode(), hosts)
+		}
+		for _, mode := range []string{"none", "host"} {
+			hosts = e.Must(t, "run", "--rm", "--network", mode, img, "cat", "/etc/hosts")
+			if strings.Count(hosts, "host.containers.internal") != 1 {
+				t.Errorf("[%s] --network %s: /etc/hosts has no single host.containers.internal:\n%s", e.Mode(), mode, hosts)
+			}
+		}
+	})
+}
+
+// TestAuditNetworkPublishAllAndPublish: -P leaves the ports that -p publishes to
+// -p (podman: one mapping each), and a bad -p says "invalid argument" once.
+func TestAuditNetworkPublishAllAndPublish(t *testing.T) {
+	rootOnly(t, func(t *testing.T, e *testutil.Engine) {
+		img := netSetup(t, e)
+		tarball := filepath.Join(e.Base, "rootfs.tar")
+		if err := testutil.BusyboxRootfsTarball(tarball); err != nil {
+			t.Fatal(err)
+		}
+		e.Must(t, "import", "-c", "EXPOSE 80", "-c", "EXPOSE 81", "-c", `CMD ["sh"]`, tarball, "exposed2")
+		port := hostPort(t)
+		runDetached(t, e, "--name", "pp", "-P", "-p", "127.0.0.1:"+port+":80", "exposed2", "sleep", "300")
+		out := e.Must(t, "port", "pp")
+		if !regexp.MustCompile(`^80/tcp -> 127\.0\.0\.1:` + port + `\n81/tcp -> 0\.0\.0\.0:\d+$`).MatchString(out) {
+			t.Errorf("[%s] port of -P -p 127.0.0.1:%s:80: %q, want 80 once (the -p one) and 81", e.Mode(), port, out)
+		}
+		res := e.Run("run", "--rm", "-p", "80:abc", img, "true")
+		wantError(t, e, res, 125, false, "80:abc")
+		if strings.Contains(res.Stderr, "invalid argument: invalid argument") {
+			t.Errorf("[%s] -p 80:abc: %q repeats \"invalid argument\"", e.Mode(), res.Stderr)
+		}
+	})
+}
