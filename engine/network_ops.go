@@ -65,10 +65,27 @@ func (r *Runtime) RemoveNetwork(name string, force bool) error {
 	return m.Remove(n.Name)
 }
 
-// PruneNetworks removes the networks no container uses (never the default one),
-// after releasing what stopped or vanished containers left behind (a monitor or CLI
-// killed mid-way): netns mounts, veths, IPAM leases, iptables rules.
-func (r *Runtime) PruneNetworks() ([]string, error) {
+// UsedNetworks are the names of the networks that containers (in any state) are
+// configured to use.
+func (r *Runtime) UsedNetworks() (map[string]bool, error) {
+	all, err := r.List()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, c := range all {
+		for _, req := range c.Config.Net.Networks {
+			out[req.Network] = true
+		}
+	}
+	return out, nil
+}
+
+// PruneNetworks removes the networks no container uses (never the default one)
+// and that every keep accepts (prune's --filter), after releasing what stopped
+// or vanished containers left behind (a monitor or CLI killed mid-way): netns
+// mounts, veths, IPAM leases, iptables rules.
+func (r *Runtime) PruneNetworks(keep ...func(*netcni.Network) bool) ([]string, error) {
 	if err := r.ReleaseLeakedNetworks(); err != nil {
 		return nil, err
 	}
@@ -79,7 +96,7 @@ func (r *Runtime) PruneNetworks() ([]string, error) {
 	}
 	var removed []string
 	for _, n := range nets {
-		if n.Name == netcni.DefaultNetwork {
+		if n.Name == netcni.DefaultNetwork || !passes(keep, n) {
 			continue
 		}
 		users, err := r.NetworkUsers(n.Name)
@@ -95,6 +112,15 @@ func (r *Runtime) PruneNetworks() ([]string, error) {
 		removed = append(removed, n.Name)
 	}
 	return removed, nil
+}
+
+func passes(preds []func(*netcni.Network) bool, n *netcni.Network) bool {
+	for _, p := range preds {
+		if !p(n) {
+			return false
+		}
+	}
+	return true
 }
 
 // ReleaseLeakedNetworks tears down the network of every container that is not

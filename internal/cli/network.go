@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -31,7 +32,7 @@ func networkCommands() []*cli.Command {
 			&cli.StringFlag{Name: "format", Usage: "json or a Go template"},
 			&cli.BoolFlag{Name: "noheading", Aliases: []string{"n"}},
 			&cli.BoolFlag{Name: "no-trunc"},
-			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "name=, id=, driver=, label="},
+			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "name=, id=, driver=, label=, label!=, until=, dangling="},
 		}},
 		{Name: "inspect", Usage: "show networks in detail", ArgsUsage: "NAME...", Action: networkInspectAction, Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}},
@@ -40,7 +41,8 @@ func networkCommands() []*cli.Command {
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "also remove the containers using it"},
 		}},
 		{Name: "prune", Usage: "remove unused networks and leftovers of killed containers", Action: networkPruneAction, Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}},
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask for confirmation"},
+			&cli.StringSliceFlag{Name: "filter", Usage: "label=KEY[=VALUE], label!=KEY[=VALUE], until=TIMESTAMP"},
 		}},
 		{Name: "connect", Usage: "connect a container to a network", ArgsUsage: "NETWORK CONTAINER", Action: networkConnectAction, Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "alias"},
@@ -83,11 +85,30 @@ func kvMap(list []string) map[string]string {
 	return out
 }
 
-// networkRow is one line of `network ls`, with podman's template names.
+// networkRow is one line of `network ls`: podman's template fields (its
+// ListPrintReports embeds the network, with ID truncated and Labels as
+// "k=v,..."); Subnets is the subnets, comma-separated.
 type networkRow struct {
-	ID, Name, Driver, Created, Subnets, NetworkInterface string
-	Labels                                               map[string]string
-	Internal                                             bool
+	ID, Name, Driver, Subnets, NetworkInterface, Labels string
+	Created                                             time.Time
+	IPv6Enabled, Internal, DNSEnabled                   bool
+	Options, IPAMOptions                                map[string]string
+}
+
+func newNetworkRow(n *netcni.Network, noTrunc bool) networkRow {
+	row := networkRow{ID: trunc(n.ID, noTrunc), Name: n.Name, Driver: n.Driver, Created: n.Created,
+		NetworkInterface: n.NetworkInterface, IPv6Enabled: n.IPv6Enabled, Internal: n.Internal, DNSEnabled: n.DNSEnabled,
+		Options: n.Options, IPAMOptions: n.IPAMOptions}
+	var subs, labels []string
+	for _, s := range n.Subnets {
+		subs = append(subs, s.Subnet)
+	}
+	for k, v := range n.Labels {
+		labels = append(labels, k+"="+v)
+	}
+	sort.Strings(labels)
+	row.Subnets, row.Labels = strings.Join(subs, ","), strings.Join(labels, ",")
+	return row
 }
 
 func networkLsAction(c *cli.Context) error {
@@ -96,7 +117,7 @@ func networkLsAction(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		keep, err := networkFilter(c.StringSlice("filter"))
+		keep, err := networkFilter(c.StringSlice("filter"), networkLsFilters, r.UsedNetworks)
 		if err != nil {
 			return err
 		}
@@ -117,14 +138,7 @@ func networkLsAction(c *cli.Context) error {
 		}
 		rows := make([]networkRow, 0, len(nets))
 		for _, n := range nets {
-			row := networkRow{ID: trunc(n.ID, c.Bool("no-trunc")), Name: n.Name, Driver: n.Driver, Created: n.Created.String(),
-				NetworkInterface: n.NetworkInterface, Labels: n.Labels, Internal: n.Internal}
-			var subs []string
-			for _, s := range n.Subnets {
-				subs = append(subs, s.Subnet)
-			}
-			row.Subnets = strings.Join(subs, ",")
-			rows = append(rows, row)
+			rows = append(rows, newNetworkRow(n, c.Bool("no-trunc")))
 		}
 		tmpl := "table {{.ID}}\t{{.Name}}\t{{.Driver}}"
 		if f := c.String("format"); f != "" {
@@ -132,49 +146,6 @@ func networkLsAction(c *cli.Context) error {
 		}
 		return format.Rows(c.App.Writer, tmpl, rows, map[string]string{"ID": "NETWORK ID"}, c.Bool("noheading"))
 	})
-}
-
-// networkFilter builds ls's --filter: values of one key are alternatives, keys all apply.
-func networkFilter(filters []string) (func(*netcni.Network) bool, error) {
-	byKey := map[string][]func(*netcni.Network) bool{}
-	for _, f := range filters {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok {
-			return nil, fmt.Errorf("invalid filter %q: want KEY=VALUE", f)
-		}
-		var p func(*netcni.Network) bool
-		switch k {
-		case "name":
-			re, err := regexp.Compile(v)
-			if err != nil {
-				return nil, fmt.Errorf("invalid filter %q: %v", f, err)
-			}
-			p = func(n *netcni.Network) bool { return re.MatchString(n.Name) }
-		case "id":
-			p = func(n *netcni.Network) bool { return strings.HasPrefix(n.ID, v) }
-		case "driver":
-			p = func(n *netcni.Network) bool { return n.Driver == v }
-		case "label":
-			lk, lv, hasV := strings.Cut(v, "=")
-			p = func(n *netcni.Network) bool { got, ok := n.Labels[lk]; return ok && (!hasV || got == lv) }
-			k = f
-		default:
-			return nil, fmt.Errorf("invalid filter %q: unknown key %q (want name, id, driver or label)", f, k)
-		}
-		byKey[k] = append(byKey[k], p)
-	}
-	return func(n *netcni.Network) bool {
-		for _, alts := range byKey {
-			ok := false
-			for _, p := range alts {
-				ok = ok || p(n)
-			}
-			if !ok {
-				return false
-			}
-		}
-		return true
-	}, nil
 }
 
 func networkInspectAction(c *cli.Context) error {
@@ -192,7 +163,18 @@ func networkInspectAction(c *cli.Context) error {
 			}
 			out = append(out, n)
 		}
-		return printInspect(c, out, errs)
+		f := c.String("format")
+		if f == "" || f == "json" {
+			return printInspect(c, out, errs)
+		}
+		// podman's templates name the Go fields ({{.Name}}, {{.NetworkInterface}},
+		// {{range .Subnets}}{{.Gateway}}{{end}}), not the JSON keys.
+		for _, n := range out {
+			if err := format.Value(c.App.Writer, f, n); err != nil {
+				return err
+			}
+		}
+		return errors.Join(errs...)
 	})
 }
 
@@ -215,7 +197,17 @@ func networkRmAction(c *cli.Context) error {
 
 func networkPruneAction(c *cli.Context) error {
 	return withRuntime(c, func(r *engine.Runtime) error {
-		removed, err := r.PruneNetworks()
+		keep, err := networkFilter(c.StringSlice("filter"), networkPruneFilters, r.UsedNetworks)
+		if err != nil {
+			return err
+		}
+		if !c.Bool("force") {
+			ok, err := confirm(c, "WARNING! This will remove all networks not used by at least one container.")
+			if err != nil || !ok {
+				return err
+			}
+		}
+		removed, err := r.PruneNetworks(keep)
 		for _, n := range removed {
 			fmt.Fprintln(c.App.Writer, n)
 		}
@@ -277,6 +269,7 @@ func networkExistsAction(c *cli.Context) error {
 // printPorts is `port CONTAINER [PRIVATE_PORT[/PROTO]]`: "80/tcp -> 0.0.0.0:8080",
 // or only the host side for one port.
 func printPorts(w io.Writer, ports []netcni.PortMapping, only string) error {
+	asked := only
 	if only != "" && !strings.Contains(only, "/") {
 		only += "/tcp"
 	}
@@ -296,7 +289,7 @@ func printPorts(w io.Writer, ports []netcni.PortMapping, only string) error {
 		}
 	}
 	if only != "" && !found {
-		return fmt.Errorf("failed to find published port %q", only)
+		return fmt.Errorf("failed to find published port %q", asked)
 	}
 	return nil
 }

@@ -88,3 +88,38 @@ func TestAuditNetworkPublishAllAndPublish(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditNetworkTemplatesAndFilters: network inspect's and ls's templates use
+// podman's Go field names; ls takes label!, until and dangling; prune takes
+// --filter and asks without -f.
+func TestAuditNetworkTemplatesAndFilters(t *testing.T) {
+	rootOnly(t, func(t *testing.T, e *testutil.Engine) {
+		img := netSetup(t, e)
+		a, b, pre := uniq("ta"), uniq("tb"), randomPrefix()
+		e.Must(t, "network", "create", "--subnet", pre+".0/24", "--ip-range", pre+".128/25", "--label", "k=v", "--label", "o", a)
+		e.Must(t, "network", "create", "--label", "k=w", b)
+		wantOut(t, e, e.Run("network", "inspect", "--format",
+			"{{.Name}} {{.Driver}} {{range .Subnets}}{{.Subnet}} {{.Gateway}} {{.LeaseRange.StartIP}}{{end}} {{.Internal}} {{.DNSEnabled}} {{index .Labels \"k\"}} {{.IPAMOptions.driver}}", a),
+			a+" bridge "+pre+".0/24 "+pre+".1 "+pre+".129 false false v host-local\n")
+		wantOut(t, e, e.Run("network", "ls", "--filter", "name=^"+a+"$", "--format", "{{.Name}} {{.Labels}} {{.DNSEnabled}} {{.IPv6Enabled}} {{.Internal}}"),
+			a+" k=v,o= false false false\n")
+		wantOut(t, e, e.Run("network", "ls", "-q", "--filter", "label=k", "--filter", "label!=o"), b+"\n")
+		wantOut(t, e, e.Run("network", "ls", "-q", "--filter", "label=k", "--filter", "until=1h"), "")
+		runDetached(t, e, "--name", "user", "--network", a, img, "sleep", "300")
+		wantOut(t, e, e.Run("network", "ls", "-q", "--filter", "label=k", "--filter", "dangling=true"), b+"\n")
+		wantOut(t, e, e.Run("network", "ls", "-q", "--filter", "dangling=false"), "engine\n"+a+"\n")
+		wantError(t, e, e.Run("network", "ls", "--filter", "bogus=1"), 125, false, "bogus")
+
+		// prune: asks (nothing on a "no"), filters, and never takes a used network.
+		res := e.RunStdin(strings.NewReader("n\n"), "network", "prune")
+		if res.Code != 0 || !strings.Contains(res.Stdout, "Are you sure") {
+			t.Errorf("[%s] network prune answered n: %s", e.Mode(), res)
+		}
+		wantOut(t, e, e.Run("network", "prune", "-f", "--filter", "label=k=nope"), "")
+		wantError(t, e, e.Run("network", "prune", "-f", "--filter", "name=x"), 125, false, "name=x")
+		wantOut(t, e, e.Run("network", "ls", "-q", "--filter", "label=k"), a+"\n"+b+"\n")
+		wantOut(t, e, e.Run("network", "prune", "-f", "--filter", "label=k"), b+"\n")
+		// port's error names the port as asked.
+		wantError(t, e, e.Run("port", "user", "99"), 125, false, `published port "99"`)
+	})
+}
