@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -22,16 +23,22 @@ func imagesFlags() []cli.Flag {
 	}
 }
 
-// imageRow is one line of `images`, with podman's template field names.
+// imageRow is one line of `images`, with podman's template fields: those of its
+// JSON record ({{.Id}} the full id, {{.VirtualSize}} in bytes, {{.RepoTags}}, ...)
+// and its table columns ({{.ID}} short, {{.Size}} human-readable, {{.Created}}
+// relative, {{.CreatedAt}} to the second, {{.History}} names joined with ", ").
 type imageRow struct {
 	ID, Repository, Tag, Digest string
+	Id, ParentId                string //nolint:revive,stylecheck // podman's JSON names, used in templates
+	RepoTags, RepoDigests       []string
 	Created, CreatedSince       string
 	CreatedAt                   time.Time
 	CreatedTime                 time.Time
 	Size                        string
-	VirtualSize                 string
+	VirtualSize, SharedSize     int64
 	Containers                  int
 	Names                       []string
+	History                     string
 	Dangling                    bool
 	ReadOnly                    bool
 	Labels                      map[string]string
@@ -48,7 +55,9 @@ func imagesAction(c *cli.Context) error {
 		filters = append(filters, "reference="+c.Args().First())
 	}
 	return withStore(c, func(s *storage.Store) error {
-		sums, err := s.ListImages(storage.ListOptions{All: c.Bool("all"), Filters: filters, Labels: c.String("format") == "json"})
+		// Labels cost a read of each image's config: only for output that shows them.
+		labels := c.String("format") == "json" || strings.Contains(c.String("format"), ".Labels")
+		sums, err := s.ListImages(storage.ListOptions{All: c.Bool("all"), Filters: filters, Labels: labels})
 		if err != nil {
 			return err
 		}
@@ -80,11 +89,14 @@ func imagesAction(c *cli.Context) error {
 func imageRows(sums []storage.ImageSummary, noTrunc bool) []imageRow {
 	var rows []imageRow
 	for _, sum := range sums {
+		created := time.Unix(sum.CreatedAt.Unix(), 0) // podman prints whole seconds, local time
 		base := imageRow{
 			ID: imageID(sum.ID, noTrunc), Digest: sum.Digest, Created: since(sum.CreatedAt),
-			CreatedSince: since(sum.CreatedAt), CreatedAt: sum.CreatedAt, CreatedTime: sum.CreatedAt,
-			Size: humanSize(sum.Size), VirtualSize: humanSize(sum.VirtualSize), Containers: sum.Containers,
-			Names: sum.Names, Dangling: sum.Dangling, Labels: sum.Labels,
+			Id: sum.ID, ParentId: sum.ParentID, RepoTags: sum.RepoTags, RepoDigests: sum.RepoDigests,
+			CreatedSince: since(sum.CreatedAt), CreatedAt: created, CreatedTime: created,
+			Size: humanSize(sum.Size), VirtualSize: sum.VirtualSize, SharedSize: sum.SharedSize,
+			Containers: sum.Containers, Names: sum.Names, History: strings.Join(sum.History, ", "),
+			Dangling: sum.Dangling, Labels: sum.Labels,
 		}
 		if len(sum.Names) == 0 {
 			base.Repository, base.Tag = "<none>", "<none>"

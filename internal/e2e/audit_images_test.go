@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -113,4 +114,20 @@ func TestAuditHistory(t *testing.T) {
 	if len(rows) != 1 || rows[0]["Created"] != created.Format(time.RFC3339) || rows[0]["id"] != img.ID {
 		t.Errorf("history --format json = %v, want one row with id %s and Created %s", rows, img.ID, created.Format(time.RFC3339))
 	}
+}
+
+// TestAuditImagesTemplate: `images --format` takes podman's fields: the JSON
+// record's ({{.Id}} the full id, {{.VirtualSize}} in bytes, {{.RepoTags}}, ...),
+// {{.CreatedAt}} to the second, and {{.Labels}} filled in a template (it was
+// always empty there).
+func TestAuditImagesTemplate(t *testing.T) {
+	requireIntegration(t)
+	t.Parallel()
+	e := testutil.NewEngine(t, nil)
+	img := busybox(t, testutil.ImageOptions{Labels: map[string]string{"audit": "yes"}})
+	name := pull(t, e, img)
+	sum := listImages(t, e)[0]
+	tmpl := "{{.Id}}|{{.VirtualSize}}|{{.SharedSize}}|{{.RepoTags}}|{{.History}}|{{.CreatedAt}}|{{.Labels}}|{{index .Labels \"audit\"}}"
+	want := fmt.Sprintf("%s|%d|0|[%s]|%s|%s|map[audit:yes]|yes\n", img.ID, sum.Size, name, name, time.Unix(sum.Created, 0))
+	wantOut(t, e, e.Run("images", "--format", tmpl), want)
 }
