@@ -96,6 +96,8 @@ func volumeLsAction(c *cli.Context) error {
 		switch {
 		case tmpl == "json":
 			return format.JSON(c.App.Writer, nonNilSlice(vols))
+		case len(vols) == 0:
+			return nil // podman prints no table header over no volumes
 		case c.Bool("quiet"):
 			for _, v := range vols {
 				fmt.Fprintln(c.App.Writer, v.Name)
@@ -121,17 +123,24 @@ func volumeInspectAction(c *cli.Context) error {
 			}
 			vols = all
 		}
+		// As podman: the volumes found are printed, then the missing ones fail the command.
+		var errs []error
 		for _, name := range c.Args().Slice() {
 			v, err := r.Volume(name)
 			if err != nil {
-				return fmt.Errorf("inspecting object: %w", err)
+				errs = append(errs, fmt.Errorf("inspecting object: %w", err))
+				continue
 			}
 			vols = append(vols, v)
 		}
 		if f := c.String("format"); f != "" && f != "json" {
-			return format.Rows(c.App.Writer, f, vols, nil, true)
+			if err := format.Rows(c.App.Writer, f, vols, nil, true); err != nil {
+				return err
+			}
+		} else if err := format.JSON(c.App.Writer, nonNilSlice(vols)); err != nil {
+			return err
 		}
-		return format.JSON(c.App.Writer, nonNilSlice(vols))
+		return errors.Join(errs...)
 	})
 }
 
@@ -187,7 +196,7 @@ func volumeRmErr(errs []error) error {
 func volumePruneAction(c *cli.Context) error {
 	return withRuntime(c, func(r *engine.Runtime) error {
 		if !c.Bool("force") {
-			ok, err := confirm(c, "WARNING! This will remove all volumes not used by at least one container.")
+			ok, err := confirmVolumePrune(c, r)
 			if err != nil || !ok {
 				return err
 			}
@@ -198,6 +207,25 @@ func volumePruneAction(c *cli.Context) error {
 		}
 		return err
 	})
+}
+
+// confirmVolumePrune shows the volumes a prune would remove and asks, as podman
+// does; with none it says so and asks nothing (so a prune without -f and without
+// a terminal succeeds when there is nothing to do).
+func confirmVolumePrune(c *cli.Context, r *engine.Runtime) (bool, error) {
+	vols, err := r.Volumes(append([]string{"dangling=true"}, c.StringSlice("filter")...))
+	if err != nil {
+		return false, err
+	}
+	warning := "WARNING! This will remove all volumes not used by at least one container. The following volumes will be removed:"
+	if len(vols) == 0 {
+		fmt.Fprintln(c.App.Writer, warning+"\nNo dangling volumes found")
+		return false, nil
+	}
+	for _, v := range vols {
+		warning += "\n" + v.Name
+	}
+	return confirm(c, warning)
 }
 
 // confirm asks podman's question on stdout and reads the answer from stdin.

@@ -131,3 +131,28 @@ func TestAuditImagesTemplate(t *testing.T) {
 	want := fmt.Sprintf("%s|%d|0|[%s]|%s|%s|map[audit:yes]|yes\n", img.ID, sum.Size, name, name, time.Unix(sum.Created, 0))
 	wantOut(t, e, e.Run("images", "--format", tmpl), want)
 }
+
+// TestAuditVolumeListPruneInspect: with no volumes `volume ls` prints nothing, not
+// a header; `volume prune` without -f names the volumes it would remove before it
+// asks, and with none says so and succeeds without reading stdin; `volume inspect`
+// prints the volumes it found before failing on a missing one.
+func TestAuditVolumeListPruneInspect(t *testing.T) {
+	requireIntegration(t)
+	t.Parallel()
+	e := testutil.NewEngine(t, nil)
+	wantOut(t, e, e.Run("volume", "ls"), "")
+	wantOut(t, e, e.Run("volume", "ls", "--format", "table {{.Name}}"), "")
+	wantOut(t, e, e.Run("volume", "ls", "--format", "json"), "[]\n")
+	header := "WARNING! This will remove all volumes not used by at least one container. The following volumes will be removed:\n"
+	wantOut(t, e, e.RunStdin(strings.NewReader(""), "volume", "prune"), header+"No dangling volumes found\n")
+
+	e.Must(t, "volume", "create", "audit-v1")
+	wantOut(t, e, e.RunStdin(strings.NewReader("n\n"), "volume", "prune"),
+		header+"audit-v1\nAre you sure you want to continue? [y/N] ")
+	res := e.Run("volume", "inspect", "--format", "{{.Name}}", "audit-v1", "audit-nosuch")
+	if res.Code != 125 || res.Stdout != "audit-v1\n" || !strings.Contains(res.Stderr, "audit-nosuch") {
+		t.Errorf("volume inspect v1 nosuch: want exit 125 with audit-v1 printed, got %s", res)
+	}
+	wantOut(t, e, e.RunStdin(strings.NewReader("y\n"), "volume", "prune"),
+		header+"audit-v1\nAre you sure you want to continue? [y/N] audit-v1\n")
+}
