@@ -9,6 +9,8 @@ var (
 	ErrAmbiguousID = errors.New("id prefix matches more than one image")
 	// ErrImageInUse is returned when an image is used by a container or has children.
 	ErrImageInUse = errors.New("image is in use")
+	// ErrTagNotKnown is returned by Untag for a name the image does not have.
+	ErrTagNotKnown = errors.New("tag not known")
 	// ErrBadReference is returned for a reference that cannot be parsed.
 	ErrBadReference = errors.New("invalid reference")
 )

@@ -49,7 +49,7 @@ func (s *Store) Untag(name string, tags ...string) error {
 				return err
 			}
 			if !slices.Contains(img.Names, ref.String()) {
-				return fmt.Errorf("%s: image %s has no name %s: %w", name, shortID(img.ID), ref, ErrNoSuchImage)
+				return fmt.Errorf("%s: %w", ref, ErrTagNotKnown) // podman's wording
 			}
 			remove = append(remove, ref.String())
 		}

@@ -156,3 +156,14 @@ func TestAuditVolumeListPruneInspect(t *testing.T) {
 	wantOut(t, e, e.RunStdin(strings.NewReader("y\n"), "volume", "prune"),
 		header+"audit-v1\nAre you sure you want to continue? [y/N] audit-v1\n")
 }
+
+// TestAuditUntagUnknownName: untag of a name the image does not have fails with
+// podman's one line, "NAME: tag not known" (exit 125).
+func TestAuditUntagUnknownName(t *testing.T) {
+	e, img, _ := auditEngine(t)
+	res := e.Run("untag", img.ID, "audit-other")
+	wantError(t, e, res, 125, false)
+	if want := "Error: localhost/audit-other:latest: tag not known\n"; res.Stderr != want {
+		t.Errorf("untag ID audit-other: stderr %q, want %q", res.Stderr, want)
+	}
+}
