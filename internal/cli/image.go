@@ -22,7 +22,9 @@ func imageCommands() []*cli.Command {
 	pull := &cli.Command{Name: "pull", Usage: "pull an image from a registry or transport", ArgsUsage: "NAME",
 		Flags: append(registryFlags(), quietFlag()), Action: pullAction}
 	push := &cli.Command{Name: "push", Usage: "push an image to a registry or transport", ArgsUsage: "IMAGE [DESTINATION]",
-		Flags: append(registryFlags(), quietFlag()), Action: pushAction}
+		Flags: append(registryFlags(), quietFlag(),
+			&cli.StringFlag{Name: "digestfile", Usage: "write the digest of the pushed manifest to this file"}),
+		Action: pushAction}
 	images := &cli.Command{Name: "images", Usage: "list images", Flags: imagesFlags(), Action: imagesAction}
 	rmi := &cli.Command{Name: "rmi", Usage: "remove images", ArgsUsage: "IMAGE...", Action: rmiAction, Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "remove images in use and their containers"},
@@ -136,7 +138,9 @@ func pushAction(c *cli.Context) error {
 		return fmt.Errorf("push requires IMAGE and an optional DESTINATION")
 	}
 	return withStore(c, func(s *storage.Store) error {
-		return s.Push(c.Context, c.Args().Get(0), c.Args().Get(1), storage.PushOptions{RegistryOptions: registryOptions(c), Progress: progressWriter(c)})
+		return s.Push(c.Context, c.Args().Get(0), c.Args().Get(1), storage.PushOptions{
+			RegistryOptions: registryOptions(c), Progress: progressWriter(c), DigestFile: c.String("digestfile"),
+		})
 	})
 }
 

@@ -3,6 +3,8 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -166,4 +168,20 @@ func TestAuditUntagUnknownName(t *testing.T) {
 	if want := "Error: localhost/audit-other:latest: tag not known\n"; res.Stderr != want {
 		t.Errorf("untag ID audit-other: stderr %q, want %q", res.Stderr, want)
 	}
+}
+
+// TestAuditPushDigestfile: `push --digestfile F` writes the digest of the manifest
+// it pushed, as podman's (it was an unknown flag, exit 125); pulling by that
+// digest gives the image back.
+func TestAuditPushDigestfile(t *testing.T) {
+	e, img, name := auditEngine(t)
+	addr := testutil.StartRegistry(t, testutil.RegistryOptions{})
+	file := filepath.Join(t.TempDir(), "digest")
+	wantOut(t, e, e.Run("push", "-q", "--tls-verify=false", "--digestfile", file, name, addr+"/audit:1"), "")
+	d, err := os.ReadFile(file)
+	if err != nil || !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).Match(d) {
+		t.Fatalf("--digestfile holds %q (%v), want sha256:<64 hex>", d, err)
+	}
+	e.Must(t, "rmi", "-a", "-f")
+	wantOut(t, e, e.Run("pull", "-q", "--tls-verify=false", addr+"/audit@"+string(d)), img.ID+"\n")
 }
