@@ -11,8 +11,9 @@ import (
 
 // RemoveOptions configure RemoveImages.
 type RemoveOptions struct {
-	Force bool // remove images that containers use (and those containers), or with several names by id
-	All   bool // remove every image
+	Force  bool // remove images that containers use (and those containers), or with several names by id
+	All    bool // remove every image
+	Ignore bool // skip names that match no image (podman's rmi --ignore; Force implies it)
 }
 
 // RemoveReport lists what RemoveImages did, in order.
@@ -47,7 +48,7 @@ func (s *Store) RemoveImages(names []string, opts RemoveOptions) (RemoveReport, 
 	for _, name := range names {
 		img, err := s.LookupImage(name)
 		if err != nil {
-			if !opts.Force || !IsNotFound(err) {
+			if !(opts.Force || opts.Ignore) || !IsNotFound(err) {
 				errs = append(errs, err)
 			}
 			continue

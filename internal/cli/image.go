@@ -29,6 +29,7 @@ func imageCommands() []*cli.Command {
 	rmi := &cli.Command{Name: "rmi", Usage: "remove images", ArgsUsage: "IMAGE...", Action: rmiAction, Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "remove images in use and their containers"},
 		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove all images"},
+		&cli.BoolFlag{Name: "ignore", Aliases: []string{"i"}, Usage: "ignore names that match no image"},
 	}}
 	tag := &cli.Command{Name: "tag", Usage: "add names to an image", ArgsUsage: "IMAGE NAME...", Action: tagAction}
 	untag := &cli.Command{Name: "untag", Usage: "remove names from an image", ArgsUsage: "IMAGE [NAME...]", Action: untagAction}
@@ -189,7 +190,7 @@ func rmiAction(c *cli.Context) error {
 		return fmt.Errorf("rmi: --all and image names are exclusive")
 	}
 	return withStore(c, func(s *storage.Store) error {
-		rep, err := s.RemoveImages(c.Args().Slice(), storage.RemoveOptions{Force: c.Bool("force"), All: c.Bool("all")})
+		rep, err := s.RemoveImages(c.Args().Slice(), storage.RemoveOptions{Force: c.Bool("force"), All: c.Bool("all"), Ignore: c.Bool("ignore")})
 		for _, n := range rep.Untagged {
 			fmt.Fprintf(c.App.Writer, "Untagged: %s\n", n)
 		}

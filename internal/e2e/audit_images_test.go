@@ -27,8 +27,8 @@ func auditEngine(t *testing.T) (*testutil.Engine, *testutil.Image, string) {
 	return e, img, pull(t, e, img)
 }
 
-// TestAuditRmiForceUnknown: `rmi -f` skips names that match no image, exit 0 and
-// no message, as podman's does; without -f they stay errors (exit 1).
+// TestAuditRmiForceUnknown: `rmi -f` and `rmi --ignore` skip names that match no
+// image, exit 0 and no message, as podman's do; otherwise they stay errors (exit 1).
 func TestAuditRmiForceUnknown(t *testing.T) {
 	e, img, name := auditEngine(t)
 	wantOut(t, e, e.Run("rmi", "-f", "audit-nosuch"), "")
@@ -37,6 +37,9 @@ func TestAuditRmiForceUnknown(t *testing.T) {
 		t.Errorf("rmi -f nosuch %s: want exit 0 deleting %s and no stderr, got %s", name, img.ID, res)
 	}
 	wantError(t, e, e.Run("rmi", "audit-nosuch"), 1, false, "audit-nosuch")
+	// podman's rmi --ignore (-i) skips unknown names without forcing anything.
+	wantOut(t, e, e.Run("rmi", "--ignore", "audit-nosuch"), "")
+	wantOut(t, e, e.Run("rmi", "-i", "audit-nosuch"), "")
 }
 
 // TestAuditImageInspectTemplate: `image inspect --format` runs over the image's
