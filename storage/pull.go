@@ -49,6 +49,9 @@ func (s *Store) registryContext(o RegistryOptions) (*types.SystemContext, error)
 type PullOptions struct {
 	RegistryOptions
 	Progress io.Writer // where containers/image reports progress; nil for none
+	// OS, Arch and Variant pick an image of a manifest list other than the host's
+	// (podman's --platform, --os, --arch, --variant); empty means the host's.
+	OS, Arch, Variant string
 }
 
 // Pull copies an image into the store and returns it. name is a registry reference
@@ -59,6 +62,7 @@ func (s *Store) Pull(ctx context.Context, name string, opts PullOptions) (*cstor
 	if err != nil {
 		return nil, err
 	}
+	sys.OSChoice, sys.ArchitectureChoice, sys.VariantChoice = opts.OS, opts.Arch, opts.Variant
 	t, _, err := splitTransport(name)
 	if err != nil {
 		return nil, err

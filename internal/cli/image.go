@@ -20,7 +20,7 @@ import (
 
 func imageCommands() []*cli.Command {
 	pull := &cli.Command{Name: "pull", Usage: "pull an image from a registry or transport", ArgsUsage: "NAME",
-		Flags: append(registryFlags(), quietFlag()), Action: pullAction}
+		Flags: append(append(registryFlags(), quietFlag()), platformFlags()...), Action: pullAction}
 	push := &cli.Command{Name: "push", Usage: "push an image to a registry or transport", ArgsUsage: "IMAGE [DESTINATION]",
 		Flags: append(registryFlags(), quietFlag(),
 			&cli.StringFlag{Name: "digestfile", Usage: "write the digest of the pushed manifest to this file"}),
@@ -96,6 +96,40 @@ func registryFlags() []cli.Flag {
 	}
 }
 
+// platformFlags choose an image of a manifest list, as podman's pull flags.
+func platformFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "platform", Usage: "OS/ARCH[/VARIANT] of the image to pull from a manifest list"},
+		&cli.StringFlag{Name: "os", Usage: "OS of the image to pull (instead of the host's)"},
+		&cli.StringFlag{Name: "arch", Usage: "architecture of the image to pull (instead of the host's)"},
+		&cli.StringFlag{Name: "variant", Usage: "architecture variant of the image to pull"},
+	}
+}
+
+// platformOptions reads platformFlags; --platform excludes --os and --arch, as in podman.
+func platformOptions(c *cli.Context) (osName, arch, variant string, err error) {
+	osName, arch, variant = c.String("os"), c.String("arch"), c.String("variant")
+	p := c.String("platform")
+	if p == "" {
+		return osName, arch, variant, nil
+	}
+	if osName != "" || arch != "" {
+		return "", "", "", fmt.Errorf("--platform option can not be specified with --arch or --os")
+	}
+	parts := strings.Split(p, "/")
+	if len(parts) > 3 || parts[0] == "" || (len(parts) > 1 && parts[1] == "") {
+		return "", "", "", fmt.Errorf("invalid --platform %q: want OS[/ARCH[/VARIANT]]", p)
+	}
+	osName = parts[0]
+	if len(parts) > 1 {
+		arch = parts[1]
+	}
+	if len(parts) > 2 {
+		variant = parts[2]
+	}
+	return osName, arch, variant, nil
+}
+
 func registryOptions(c *cli.Context) storage.RegistryOptions {
 	o := storage.RegistryOptions{AuthFile: c.String("authfile"), Creds: c.String("creds"), CertDir: c.String("cert-dir")}
 	if c.IsSet("tls-verify") {
@@ -124,8 +158,12 @@ func pullAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	o := storage.PullOptions{RegistryOptions: registryOptions(c), Progress: progressWriter(c)}
+	if o.OS, o.Arch, o.Variant, err = platformOptions(c); err != nil {
+		return err
+	}
 	return withStore(c, func(s *storage.Store) error {
-		img, err := s.Pull(c.Context, name, storage.PullOptions{RegistryOptions: registryOptions(c), Progress: progressWriter(c)})
+		img, err := s.Pull(c.Context, name, o)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -187,4 +188,81 @@ func TestAuditPushDigestfile(t *testing.T) {
 	}
 	e.Must(t, "rmi", "-a", "-f")
 	wantOut(t, e, e.Run("pull", "-q", "--tls-verify=false", addr+"/audit@"+string(d)), img.ID+"\n")
+}
+
+// TestAuditPullPlatform: `pull --platform/--arch/--os` pick an image of a manifest
+// list, as podman's (the flags were unknown: exit 125).
+func TestAuditPullPlatform(t *testing.T) {
+	requireIntegration(t)
+	t.Parallel()
+	e := testutil.NewEngine(t, nil)
+	dir := filepath.Join(testutil.SharedDir(t), "multi")
+	amd := busyboxTagged(t, dir, "amd")
+	arm := busyboxTagged(t, dir, "arm")
+	ref := "oci:" + dir + ":multi"
+	writeIndex(t, dir, "multi", map[string]*testutil.Image{"amd64": amd, "arm64": arm})
+
+	wantOut(t, e, e.Run("pull", "-q", "--platform", "linux/arm64", ref), arm.ID+"\n")
+	wantOut(t, e, e.Run("pull", "-q", "--arch", "amd64", "--os", "linux", ref), amd.ID+"\n")
+	wantError(t, e, e.Run("pull", "--platform", "linux/arm64", "--arch", "amd64", ref), 125, false, "--platform")
+}
+
+// busyboxTagged adds a busybox image tagged tag (and labelled with it, so that each
+// tag is a different image) to the OCI layout in dir.
+func busyboxTagged(t *testing.T, dir, tag string) *testutil.Image {
+	t.Helper()
+	img, err := testutil.WriteBusyboxImage(dir, testutil.ImageOptions{Tag: tag, Labels: map[string]string{"tag": tag}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// writeIndex adds to the layout in dir an image index tagged tag that lists each
+// image's manifest for linux/ARCH.
+func writeIndex(t *testing.T, dir, tag string, byArch map[string]*testutil.Image) {
+	t.Helper()
+	blob := func(d string) string { return filepath.Join(dir, "blobs", "sha256", strings.TrimPrefix(d, "sha256:")) }
+	type desc struct {
+		MediaType   string            `json:"mediaType"`
+		Digest      string            `json:"digest"`
+		Size        int64             `json:"size"`
+		Platform    map[string]string `json:"platform,omitempty"`
+		Annotations map[string]string `json:"annotations,omitempty"`
+	}
+	type index struct {
+		SchemaVersion int    `json:"schemaVersion"`
+		MediaType     string `json:"mediaType"`
+		Manifests     []desc `json:"manifests"`
+	}
+	list := index{SchemaVersion: 2, MediaType: "application/vnd.oci.image.index.v1+json"}
+	for arch, img := range byArch {
+		st, err := os.Stat(blob(img.ManifestDigest.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		list.Manifests = append(list.Manifests, desc{MediaType: "application/vnd.oci.image.manifest.v1+json",
+			Digest: img.ManifestDigest.String(), Size: st.Size(), Platform: map[string]string{"os": "linux", "architecture": arch}})
+	}
+	b, err := json.Marshal(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := fmt.Sprintf("sha256:%x", sha256.Sum256(b))
+	if err := os.WriteFile(blob(d), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var top index
+	raw, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil || json.Unmarshal(raw, &top) != nil {
+		t.Fatalf("reading %s/index.json: %v", dir, err)
+	}
+	top.Manifests = append(top.Manifests, desc{MediaType: list.MediaType, Digest: d, Size: int64(len(b)),
+		Annotations: map[string]string{"org.opencontainers.image.ref.name": tag}})
+	if raw, err = json.Marshal(top); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "index.json"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
