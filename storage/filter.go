@@ -3,8 +3,11 @@ package storage
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+
+	cfilters "go.podman.io/common/pkg/filters"
 )
 
 // imageFilter is a parsed set of `images --filter` arguments; all must match.
@@ -39,11 +42,22 @@ func (s *Store) parseFilters(filters []string, all []ImageSummary) (*imageFilter
 			p = func(s *ImageSummary) bool { return s.Dangling == want }
 		case "label":
 			f.needsLabels = true
-			k, v, hasV := strings.Cut(val, "=")
-			p = func(s *ImageSummary) bool {
-				got, ok := s.Labels[k]
-				return ok && (!hasV || got == v)
+			p = func(s *ImageSummary) bool { return cfilters.MatchLabelFilters([]string{val}, s.Labels) }
+		case "label!":
+			f.needsLabels = true
+			p = func(s *ImageSummary) bool { return cfilters.MatchNegatedLabelFilters([]string{val}, s.Labels) }
+		case "containers":
+			want, err := strconv.ParseBool(val)
+			if err != nil {
+				return nil, fmt.Errorf("invalid filter %q: containers takes true or false", raw)
 			}
+			p = func(s *ImageSummary) bool { return (s.Containers > 0) == want }
+		case "readonly":
+			want, err := strconv.ParseBool(val)
+			if err != nil {
+				return nil, fmt.Errorf("invalid filter %q: readonly takes true or false", raw)
+			}
+			p = func(*ImageSummary) bool { return !want } // no additional image stores: nothing is read-only
 		case "reference":
 			p = func(s *ImageSummary) bool { return referenceMatches(val, s.Names) }
 		case "id":
@@ -91,20 +105,10 @@ func referenceMatches(pattern string, names []string) bool {
 	return false
 }
 
-// parseUntil accepts a Go duration ("24h", meaning that long ago), a Unix timestamp or
-// an RFC 3339 time.
+// parseUntil reads an until= value as podman does: a Go duration ("24h", meaning
+// that long ago), a Unix timestamp, or a date or time (RFC 3339 and its shorter forms).
 func parseUntil(v string) (time.Time, error) {
-	if d, err := time.ParseDuration(v); err == nil {
-		return time.Now().Add(-d), nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t, nil
-	}
-	var sec int64
-	if _, err := fmt.Sscan(v, &sec); err == nil {
-		return time.Unix(sec, 0), nil
-	}
-	return time.Time{}, fmt.Errorf("%q is no duration, timestamp or RFC 3339 time", v)
+	return cfilters.ComputeUntilTimestamp([]string{v})
 }
 
 func sortNewestFirst(list []ImageSummary) {

@@ -266,3 +266,25 @@ func writeIndex(t *testing.T, dir, tag string, byArch map[string]*testutil.Image
 		t.Fatal(err)
 	}
 }
+
+// TestAuditFilters: podman's until= for volume ls and volume prune (CI cleanup:
+// `volume prune -f --filter until=24h`), and its images filters label!= and
+// containers=; they were refused as unknown keys (exit 125).
+func TestAuditFilters(t *testing.T) {
+	requireIntegration(t)
+	t.Parallel()
+	e := testutil.NewEngine(t, nil)
+	img := busybox(t, testutil.ImageOptions{Labels: map[string]string{"audit": "yes"}})
+	name := pull(t, e, img)
+	e.Must(t, "volume", "create", "audit-v1")
+	wantOut(t, e, e.Run("volume", "ls", "-q", "--filter", "until=1h"), "")
+	wantOut(t, e, e.Run("volume", "ls", "-q", "--filter", "until=2100-01-01"), "audit-v1\n")
+	wantOut(t, e, e.Run("volume", "prune", "-f", "--filter", "until=1h"), "")
+	wantOut(t, e, e.Run("volume", "prune", "-f", "--filter", "until=-1s"), "audit-v1\n")
+	wantError(t, e, e.Run("volume", "ls", "--filter", "until=notatime"), 125, false, "until")
+
+	wantOut(t, e, e.Run("images", "--format", "{{.Repository}}", "--filter", "label!=audit"), "")
+	wantOut(t, e, e.Run("images", "--format", "{{.Repository}}", "--filter", "label!=audit=no"), strings.TrimSuffix(name, ":latest")+"\n")
+	wantOut(t, e, e.Run("images", "-q", "--filter", "containers=true"), "")
+	wantOut(t, e, e.Run("images", "-q", "--filter", "containers=false"), img.ID[:12]+"\n")
+}
