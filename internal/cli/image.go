@@ -23,7 +23,10 @@ func imageCommands() []*cli.Command {
 		Flags: append(append(registryFlags(), quietFlag()), platformFlags()...), Action: pullAction}
 	push := &cli.Command{Name: "push", Usage: "push an image to a registry or transport", ArgsUsage: "IMAGE [DESTINATION]",
 		Flags: append(registryFlags(), quietFlag(),
-			&cli.StringFlag{Name: "digestfile", Usage: "write the digest of the pushed manifest to this file"}),
+			&cli.StringFlag{Name: "digestfile", Usage: "write the digest of the pushed manifest to this file"},
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "manifest type to push: oci, v2s2 or v2s1"},
+			&cli.StringFlag{Name: "compression-format", Usage: "layer compression: gzip, zstd or zstd:chunked"},
+			&cli.BoolFlag{Name: "remove-signatures", Usage: "do not copy signatures"}),
 		Action: pushAction}
 	images := &cli.Command{Name: "images", Usage: "list images", Flags: imagesFlags(), Action: imagesAction}
 	rmi := &cli.Command{Name: "rmi", Usage: "remove images", ArgsUsage: "IMAGE...", Action: rmiAction, Flags: []cli.Flag{
@@ -179,6 +182,8 @@ func pushAction(c *cli.Context) error {
 	return withStore(c, func(s *storage.Store) error {
 		return s.Push(c.Context, c.Args().Get(0), c.Args().Get(1), storage.PushOptions{
 			RegistryOptions: registryOptions(c), Progress: progressWriter(c), DigestFile: c.String("digestfile"),
+			Format: c.String("format"), Compression: c.String("compression-format"),
+			RemoveSignatures: c.Bool("remove-signatures"),
 		})
 	})
 }

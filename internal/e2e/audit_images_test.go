@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -287,4 +288,44 @@ func TestAuditFilters(t *testing.T) {
 	wantOut(t, e, e.Run("images", "--format", "{{.Repository}}", "--filter", "label!=audit=no"), strings.TrimSuffix(name, ":latest")+"\n")
 	wantOut(t, e, e.Run("images", "-q", "--filter", "containers=true"), "")
 	wantOut(t, e, e.Run("images", "-q", "--filter", "containers=false"), img.ID[:12]+"\n")
+}
+
+// TestAuditPushFormat: `push --format v2s2|oci` pushes that manifest type (podman's
+// flag for registries without OCI support), --compression-format picks the layer
+// compression and --remove-signatures is accepted; all three were unknown flags.
+func TestAuditPushFormat(t *testing.T) {
+	e, _, name := auditEngine(t)
+	addr := testutil.StartRegistry(t, testutil.RegistryOptions{})
+	for format, want := range map[string]string{"v2s2": "application/vnd.docker.distribution.manifest.v2+json", "oci": "application/vnd.oci.image.manifest.v1+json"} {
+		wantOut(t, e, e.Run("push", "-q", "--tls-verify=false", "--format", format, name, addr+"/audit:"+format), "")
+		if got := registryManifest(t, addr, "audit", format)["mediaType"]; got != want {
+			t.Errorf("push --format %s: registry has a manifest of type %v, want %s", format, got, want)
+		}
+	}
+	wantOut(t, e, e.Run("push", "-q", "--tls-verify=false", "--compression-format", "zstd", "--remove-signatures", name, addr+"/audit:zstd"), "")
+	layers, _ := registryManifest(t, addr, "audit", "zstd")["layers"].([]any)
+	if len(layers) == 0 || !strings.HasSuffix(layers[0].(map[string]any)["mediaType"].(string), "+zstd") {
+		t.Errorf("push --compression-format zstd: layers %v, want zstd media types", layers)
+	}
+	wantError(t, e, e.Run("push", "--tls-verify=false", "--format", "bogus", name, addr+"/audit:x"), 125, false, "bogus")
+}
+
+// registryManifest fetches repo:tag's manifest from the registry at addr.
+func registryManifest(t *testing.T, addr, repo, tag string) map[string]any {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/v2/"+repo+"/manifests/"+tag, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		t.Fatalf("manifest %s:%s: %v", repo, tag, err)
+	}
+	return m
 }
