@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -40,6 +41,10 @@ func buildCommands() []*cli.Command {
 			&cli.StringFlag{Name: "network", Usage: "network of RUN steps: host (default), none, bridge or a network name"},
 			&cli.BoolFlag{Name: "layers", Value: true, Usage: "accepted: every step is cached"},
 			&cli.BoolFlag{Name: "rm", Value: true, Usage: "accepted: step containers are always removed"},
+			&cli.BoolFlag{Name: "force-rm", Usage: "accepted: step containers are always removed, also after a failure"},
+			&cli.StringFlag{Name: "platform", Usage: "OS/ARCH[/VARIANT]: accepted when it is the host's (no cross-builds)"},
+			&cli.StringFlag{Name: "os", Usage: "accepted when it is the host's OS"},
+			&cli.StringFlag{Name: "arch", Usage: "accepted when it is the host's architecture"},
 			&cli.StringFlag{Name: "format", Value: "oci", Usage: "image format: oci"},
 			&cli.StringFlag{Name: "iidfile", Usage: "also write the image id to this file"},
 			&cli.GenericFlag{Name: "secret", Value: &rawList{}, Usage: "id=ID,src=PATH: a file RUN --mount=type=secret shows"},
@@ -58,6 +63,9 @@ func buildAction(c *cli.Context) error {
 	}
 	if f := c.String("format"); f != "oci" {
 		return fmt.Errorf("unsupported --format %q: only oci", f)
+	}
+	if err := hostPlatformOnly(c); err != nil {
+		return err
 	}
 	args, err := builder.ParseBuildArgs(rawValues(c, "build-arg"))
 	if err != nil {
@@ -87,6 +95,29 @@ func buildAction(c *cli.Context) error {
 		}
 		return printImageID(c, id)
 	})
+}
+
+// hostPlatformOnly accepts build's --platform, --os and --arch when they name the
+// host's platform, as CI scripts pin them, and refuses a cross-build clearly: RUN
+// steps would need an emulator, and the image would claim the host's platform. A
+// variant is not checked.
+func hostPlatformOnly(c *cli.Context) error {
+	osName, arch, _, err := platformOptions(c)
+	if err != nil {
+		return err
+	}
+	if (osName != "" && osName != runtime.GOOS) || (arch != "" && arch != runtime.GOARCH) {
+		return fmt.Errorf("building for %s/%s is not supported: only for the host's platform %s/%s",
+			orDefault(osName, runtime.GOOS), orDefault(arch, runtime.GOARCH), runtime.GOOS, runtime.GOARCH)
+	}
+	return nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // printImageID prints a new image's id, and writes it to --iidfile as podman

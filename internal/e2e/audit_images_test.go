@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -328,4 +329,16 @@ func registryManifest(t *testing.T, addr, repo, tag string) map[string]any {
 		t.Fatalf("manifest %s:%s: %v", repo, tag, err)
 	}
 	return m
+}
+
+// TestAuditBuildPlatform: build takes --platform/--arch/--os naming the host's
+// platform and --force-rm, as CI scripts pass them (unknown flags before, exit
+// 125); another platform is one clear error, exit 125.
+func TestAuditBuildPlatform(t *testing.T) {
+	e, _, name := auditEngine(t)
+	ctx := buildContext(t, e, "audit-platform", map[string]string{"Dockerfile": "FROM " + name + "\nLABEL a=b\n"})
+	host := runtime.GOOS + "/" + runtime.GOARCH
+	id := e.Must(t, "build", "-q", "--force-rm", "--platform", host, ctx)
+	wantOut(t, e, e.Run("build", "-q", "--arch", runtime.GOARCH, "--os", runtime.GOOS, ctx), id+"\n")
+	wantError(t, e, e.Run("build", "-q", "--platform", "linux/s390x", ctx), 125, false, "linux/s390x")
 }
