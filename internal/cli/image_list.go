@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -19,8 +20,31 @@ func imagesFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate ids"},
 		&cli.BoolFlag{Name: "noheading", Aliases: []string{"n"}, Usage: "print no header"},
 		&cli.StringFlag{Name: "format", Usage: "json or a Go template"},
-		&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE (dangling, label, reference, before, since, id, until)"},
+		&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE (dangling, label, label!, reference, before, since, id, until, containers, readonly)"},
+		&cli.StringFlag{Name: "sort", Value: "created", Usage: "sort by created (newest first), id, repository, size or tag"},
 	}
+}
+
+// sortRows orders rows as podman's images --sort does; a stable sort keeps the
+// newest-first order within equal keys.
+func sortRows(rows []imageRow, key string) error {
+	var less func(a, b *imageRow) bool
+	switch key {
+	case "created":
+		return nil // ListImages lists newest first, to the nanosecond
+	case "id":
+		less = func(a, b *imageRow) bool { return a.Id < b.Id }
+	case "repository":
+		less = func(a, b *imageRow) bool { return a.Repository < b.Repository }
+	case "tag":
+		less = func(a, b *imageRow) bool { return a.Tag < b.Tag }
+	case "size":
+		less = func(a, b *imageRow) bool { return a.VirtualSize < b.VirtualSize }
+	default:
+		return fmt.Errorf("%q is not a valid field for sorting. Choose from: repository, size, tag, created, id", key)
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return less(&rows[i], &rows[j]) })
+	return nil
 }
 
 // imageRow is one line of `images`, with podman's template fields: those of its
@@ -49,6 +73,9 @@ var imageHeaders = map[string]string{"ID": "IMAGE ID", "CreatedSince": "CREATED"
 func imagesAction(c *cli.Context) error {
 	if c.NArg() > 1 {
 		return fmt.Errorf("images takes at most one image name")
+	}
+	if err := sortRows(nil, c.String("sort")); err != nil { // a bad key fails whatever the output
+		return err
 	}
 	filters := c.StringSlice("filter")
 	if c.NArg() == 1 {
@@ -82,7 +109,11 @@ func imagesAction(c *cli.Context) error {
 		if f := c.String("format"); f != "" {
 			tmpl = f
 		}
-		return format.Rows(c.App.Writer, tmpl, imageRows(sums, c.Bool("no-trunc")), imageHeaders, c.Bool("noheading"))
+		rows := imageRows(sums, c.Bool("no-trunc"))
+		if err := sortRows(rows, c.String("sort")); err != nil {
+			return err
+		}
+		return format.Rows(c.App.Writer, tmpl, rows, imageHeaders, c.Bool("noheading"))
 	})
 }
 

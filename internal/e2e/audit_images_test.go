@@ -342,3 +342,21 @@ func TestAuditBuildPlatform(t *testing.T) {
 	wantOut(t, e, e.Run("build", "-q", "--arch", runtime.GOARCH, "--os", runtime.GOOS, ctx), id+"\n")
 	wantError(t, e, e.Run("build", "-q", "--platform", "linux/s390x", ctx), 125, false, "linux/s390x")
 }
+
+// TestAuditImagesSort: `images --sort` as podman's (an unknown flag before).
+func TestAuditImagesSort(t *testing.T) {
+	e, img, name := auditEngine(t) // name: localhost/tmp/..., after the audit-* names either way
+	for _, n := range []string{"audit-b:1", "audit-c:0", "audit-a:2"} {
+		e.Must(t, "tag", img.ID, n)
+	}
+	tmpl := "{{.Repository}}:{{.Tag}}"
+	out := e.Must(t, "images", "--sort", "repository", "--format", tmpl, "--filter", "reference=audit-*")
+	if want := "localhost/audit-a:2\nlocalhost/audit-b:1\nlocalhost/audit-c:0\n" + name; out != want {
+		t.Errorf("images --sort repository:\n%s\nwant\n%s", out, want)
+	}
+	out = e.Must(t, "images", "--sort", "tag", "--format", tmpl, "--filter", "reference=audit-*")
+	if want := "localhost/audit-c:0\nlocalhost/audit-b:1\nlocalhost/audit-a:2\n" + name; out != want {
+		t.Errorf("images --sort tag:\n%s\nwant\n%s", out, want)
+	}
+	wantError(t, e, e.Run("images", "-q", "--sort", "bogus"), 125, false, "bogus")
+}
