@@ -108,7 +108,12 @@ func prepare(ctx context.Context, r *engine.Runtime, o Options) (*build, error) 
 		errOut = out
 	}
 	if o.Quiet || out == nil {
-		out, errOut = io.Discard, io.Discard
+		// RUN's own stderr still shows with -q, as podman's: a failing step in a
+		// quiet CI build explains itself.
+		out = io.Discard
+		if o.Err == nil {
+			errOut = io.Discard
+		}
 	}
 	return &build{ctx: ctx, r: r, s: r.Store(), o: o, out: out, errOut: errOut, df: df, context: src, cache: c,
 		pull: pull, results: map[int]string{}}, nil

@@ -360,3 +360,14 @@ func TestAuditImagesSort(t *testing.T) {
 	}
 	wantError(t, e, e.Run("images", "-q", "--sort", "bogus"), 125, false, "bogus")
 }
+
+// TestAuditBuildQuietStderr: `build -q` prints only the id on stdout but lets RUN's
+// own stderr through, as podman's, so that a failing quiet build says why.
+func TestAuditBuildQuietStderr(t *testing.T) {
+	e, _, name := auditEngine(t)
+	ctx := buildContext(t, e, "audit-quiet", map[string]string{"Dockerfile": "FROM " + name + "\nRUN echo to-out; echo to-err >&2; exit 3\n"})
+	res := e.Run("build", "-q", ctx)
+	if res.Code != 3 || res.Stdout != "" || !strings.Contains(res.Stderr, "to-err\n") || strings.Contains(res.Stderr, "to-out\n") {
+		t.Errorf("build -q of a failing RUN: want exit 3, RUN's stderr on stderr and its stdout nowhere, got %s", res)
+	}
+}
