@@ -23,7 +23,13 @@ func ensureBridge(n *Network) (unmarked bool, err error) {
 	if l, err := netlink.LinkByName(n.NetworkInterface); err == nil {
 		return l.Attrs().Alias != masqAlias, nil
 	}
-	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: n.NetworkInterface}}
+	// As the bridge plugin would make it (-o mtu, -o vlan): it only checks that
+	// an existing bridge is one.
+	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: n.NetworkInterface, MTU: intOption(n, "mtu")}}
+	if intOption(n, "vlan") != 0 {
+		filtering := true
+		br.VlanFiltering = &filtering
+	}
 	if err := netlink.LinkAdd(br); err != nil && !errors.Is(err, errExist) {
 		return false, fmt.Errorf("creating bridge %s: %w", n.NetworkInterface, err)
 	}

@@ -37,6 +37,7 @@ func (m *Manager) conflist(n *Network, p *plugins) (*conflistFile, error) {
 			"type": "bridge", "bridge": n.NetworkInterface, "isGateway": true, "ipMasq": !n.Internal && !m.wantsMasquerade(n), "ipMasqBackend": masqBackend(),
 			"hairpinMode": true, "ipam": m.ipam(n), "capabilities": map[string]bool{"ips": true, "mac": true},
 		})
+		setIntOptions(list[0].(map[string]any), n, "mtu", "vlan")
 		if p.portmap && !n.Internal {
 			list = append(list, map[string]any{"type": "portmap", "backend": portmapBackend(p.pinned),
 				"capabilities": map[string]bool{"portMappings": true}})
@@ -46,9 +47,16 @@ func (m *Manager) conflist(n *Network, p *plugins) (*conflistFile, error) {
 		}
 	case "macvlan":
 		conf := map[string]any{"type": "macvlan", "ipam": m.ipam(n), "capabilities": map[string]bool{"ips": true}}
+		// Networks made before parent became the interface kept it as an option.
 		if parent := n.Options["parent"]; parent != "" {
 			conf["master"] = parent
+		} else if n.NetworkInterface != "" {
+			conf["master"] = n.NetworkInterface
 		}
+		if mode := n.Options["mode"]; mode != "" {
+			conf["mode"] = mode
+		}
+		setIntOptions(conf, n, "mtu")
 		list = append(list, conf)
 	default:
 		return nil, fmt.Errorf("unsupported network driver %q: %w", n.Driver, ErrInvalidArg)
@@ -65,6 +73,15 @@ func (m *Manager) conflist(n *Network, p *plugins) (*conflistFile, error) {
 		f.Plugins = append(f.Plugins, b)
 	}
 	return f, nil
+}
+
+// setIntOptions copies n's numeric -o options keys into a plugin's config.
+func setIntOptions(conf map[string]any, n *Network, keys ...string) {
+	for _, k := range keys {
+		if v := intOption(n, k); v != 0 {
+			conf[k] = v
+		}
+	}
 }
 
 // ipam is the host-local section of n.

@@ -41,6 +41,19 @@ func (m *Manager) Create(o CreateOptions) (*Network, error) {
 	if o.Subnet == "" && (o.Gateway != "" || o.IPRange != "") {
 		return nil, fmt.Errorf("--gateway and --ip-range need --subnet: %w", ErrInvalidArg)
 	}
+	if o.Driver == "macvlan" && o.Subnet == "" {
+		// A subnet engine picks (10.89.N.0/24) is not the parent's LAN.
+		return nil, fmt.Errorf("macvlan driver needs at least one subnet specified, DHCP is not supported: %w", ErrInvalidArg)
+	}
+	opts, parent, err := driverOptions(o.Driver, o.Options)
+	if err != nil {
+		return nil, err
+	}
+	if parent != "" {
+		if _, err := net.InterfaceByName(parent); err != nil {
+			return nil, fmt.Errorf("parent interface %s does not exist: %w", parent, ErrInvalidArg)
+		}
+	}
 	unlock, err := m.lock()
 	if err != nil {
 		return nil, err
@@ -50,8 +63,8 @@ func (m *Manager) Create(o CreateOptions) (*Network, error) {
 		return nil, fmt.Errorf("network name %s already used: %w", o.Name, ErrNetworkExists)
 	}
 	n := &Network{Name: o.Name, ID: networkID(o.Name), Driver: o.Driver, Created: time.Now(),
-		Labels: o.Labels, Options: o.Options, IPAMOptions: map[string]string{"driver": "host-local"}, Internal: o.Internal}
-	if err := m.allocate(n, o); err != nil {
+		Labels: o.Labels, Options: opts, IPAMOptions: map[string]string{"driver": "host-local"}, Internal: o.Internal}
+	if err := m.allocate(n, o, parent); err != nil {
 		return nil, err
 	}
 	return n, nil
@@ -59,7 +72,7 @@ func (m *Manager) Create(o CreateOptions) (*Network, error) {
 
 // allocate fills n's subnet and bridge name, and saves n, under the host-wide claims lock, so two
 // stores (two users of --root, parallel tests) never pick the same bridge or subnet.
-func (m *Manager) allocate(n *Network, o CreateOptions) error {
+func (m *Manager) allocate(n *Network, o CreateOptions, parent string) error {
 	// A rootless store's bridges live in its own netns (rootlessns.go): no claims.
 	var claims []claimRecord
 	if !m.rootless {
@@ -107,7 +120,7 @@ func (m *Manager) allocate(n *Network, o CreateOptions) error {
 		return fmt.Errorf("no free bridge name or subnet left in 10.89.0.0/16: %w", ErrInUse)
 	}
 	if n.Driver == "macvlan" {
-		n.NetworkInterface = n.Options["parent"]
+		n.NetworkInterface = parent
 	}
 	n.Subnets = []Subnet{sub}
 	if m.rootless {

@@ -26,7 +26,7 @@ func (m *Manager) ensureDefault() (*Network, error) {
 	}
 	n := &Network{Name: DefaultNetwork, ID: networkID(DefaultNetwork), Driver: "bridge", Created: time.Now(),
 		IPAMOptions: map[string]string{"driver": "host-local"}}
-	if err := m.allocate(n, CreateOptions{}); err != nil {
+	if err := m.allocate(n, CreateOptions{}, ""); err != nil {
 		return nil, fmt.Errorf("creating the default network: %w", err)
 	}
 	return n, nil
