@@ -103,6 +103,10 @@ func (m *Manager) Start(ctx context.Context, o SetupOptions) (*Pending, error) {
 			logrus.Debugf("network setup of %s: %v", shortID(o.ContainerID), time.Since(start).Round(time.Millisecond))
 		}()
 		if err := m.attachAll(ctx, o, st, nets, firewall); err != nil {
+			// The netns stays: the caller may be creating the container in it at
+			// this moment, and runc's error about a vanished netns would hide this
+			// one. It is RUNDIR/netns, which Teardown removes without a record.
+			st.failedSetup = true
 			_ = m.teardownLocked(ctx, o.RunDir, st, nil)
 			p.err = err
 			return

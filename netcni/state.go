@@ -59,6 +59,9 @@ type State struct {
 	// lock (which Start holds until they finish), it means the process that ran
 	// them was killed: the container's process never started (see SetupAbandoned).
 	Pending bool `json:"pending,omitempty"`
+	// failedSetup: teardown undoes a setup that failed: it leaves the netns mount
+	// (see Start) and expects DELs to fail (what they undo may never have been).
+	failedSetup bool
 }
 
 const stateFile = "network.json"

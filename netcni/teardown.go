@@ -79,7 +79,7 @@ func (m *Manager) teardownLocked(ctx context.Context, runDir string, st *State, 
 	if m.rootless && st.Mode == "bridge" {
 		m.rootlessUnforward(st.Ports)
 	}
-	if st.NetNS != "" && netnsFirst(runDir, st) {
+	if st.NetNS != "" && !st.failedSetup && netnsFirst(runDir, st) {
 		if err := removeNetns(st.NetNS); err != nil {
 			errs = append(errs, err)
 		}
@@ -98,13 +98,17 @@ func (m *Manager) teardownLocked(ctx context.Context, runDir string, st *State, 
 			// A DEL that cannot succeed (a macvlan parent that is gone, a plugin
 			// removed) must not make the container impossible to remove: say so and
 			// go on, as podman does; the netns removal below still frees the veth.
-			logrus.Warnf("container %s: %v", shortID(st.ContainerID), err)
+			if st.failedSetup {
+				logrus.Debugf("container %s: %v", shortID(st.ContainerID), err)
+			} else {
+				logrus.Warnf("container %s: %v", shortID(st.ContainerID), err)
+			}
 		}
 	}
 	if st.Mode == "slirp4netns" {
 		m.unregister(slirpNetwork, st.ContainerID)
 	}
-	if st.NetNS != "" {
+	if st.NetNS != "" && !st.failedSetup {
 		if err := removeNetns(st.NetNS); err != nil {
 			errs = append(errs, err)
 		}

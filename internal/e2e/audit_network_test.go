@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"fmt"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/engine-dev/engine/internal/testutil"
 )
@@ -121,5 +124,78 @@ func TestAuditNetworkTemplatesAndFilters(t *testing.T) {
 		wantOut(t, e, e.Run("network", "prune", "-f", "--filter", "label=k"), b+"\n")
 		// port's error names the port as asked.
 		wantError(t, e, e.Run("port", "user", "99"), 125, false, `published port "99"`)
+	})
+}
+
+// TestAuditNetworkCreateOptions: network create -o takes podman's options per
+// driver (bridge: mtu, vlan; macvlan: parent, mode, mtu) and refuses the rest
+// instead of ignoring them; -o mtu reaches the containers; macvlan needs a subnet.
+func TestAuditNetworkCreateOptions(t *testing.T) {
+	rootOnly(t, func(t *testing.T, e *testutil.Engine) {
+		img := netSetup(t, e)
+		n := uniq("mtu")
+		e.Must(t, "network", "create", "-o", "mtu=1280", n)
+		wantOut(t, e, e.Run("network", "inspect", "--format", "{{.Options.mtu}}", n), "1280\n")
+		if out := e.Must(t, "run", "--rm", "--network", n, img, "ip", "-o", "link", "show", "eth0"); !strings.Contains(out, "mtu 1280") {
+			t.Errorf("[%s] -o mtu=1280: eth0 %q", e.Mode(), out)
+		}
+		before := e.Must(t, "network", "ls", "-q")
+		for _, c := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"-o", "bogus=1"}, "unsupported bridge network option bogus"},
+			{[]string{"-o", "mtu=abc"}, "abc"},
+			{[]string{"-o", "vlan=5000"}, "5000"},
+			{[]string{"-o", "mode=bridge"}, "unsupported bridge network option mode"},
+			{[]string{"-d", "macvlan", "-o", "mode=bogus", "--subnet", randomPrefix() + ".0/24"}, "bogus"},
+			{[]string{"-d", "macvlan", "-o", "vlan=3", "--subnet", randomPrefix() + ".0/24"}, "unsupported macvlan network option vlan"},
+			{[]string{"-d", "macvlan", "-o", "parent=lo"}, "subnet"},
+		} {
+			wantError(t, e, e.Run(append(append([]string{"network", "create"}, c.args...), uniq("bad"))...), 125, false, c.want)
+		}
+		if after := e.Must(t, "network", "ls", "-q"); after != before {
+			t.Errorf("[%s] bad -o created networks:\nbefore %q\nafter  %q", e.Mode(), before, after)
+		}
+		// macvlan's parent is the network's interface, as in podman, not an option.
+		mv := uniq("mvo")
+		e.Must(t, "network", "create", "-d", "macvlan", "-o", "parent=lo", "-o", "mode=private", "--subnet", randomPrefix()+".0/24", mv)
+		wantOut(t, e, e.Run("network", "inspect", "--format", "{{.NetworkInterface}} {{.Options}}", mv), "lo map[mode:private]\n")
+		e.Must(t, "network", "rm", mv) // the leak check takes interfaces for bridges
+	})
+}
+
+// TestAuditNetworkSetupErrorShown: when CNI ADD fails (here: the parent of a
+// macvlan network is gone), the error says so in one line, not runc's "failed to
+// open .../netns" (the failed setup used to remove the netns the container was
+// being created in, a race), and nothing is left. A macvlan parent that does not
+// exist is refused at create, as podman does.
+func TestAuditNetworkSetupErrorShown(t *testing.T) {
+	rootOnly(t, func(t *testing.T, e *testutil.Engine) {
+		if !macvlanPlugin() {
+			t.Skip("no macvlan CNI plugin in CNI_PATH or the usual CNI directories")
+		}
+		img := netSetup(t, e)
+		parent := fmt.Sprintf("eda%d", time.Now().UnixNano()%1000000)
+		if out, err := exec.Command("ip", "link", "add", parent, "type", "veth", "peer", "name", parent+"p").CombinedOutput(); err != nil {
+			t.Fatalf("ip link add: %v: %s", err, out)
+		}
+		t.Cleanup(func() { _ = exec.Command("ip", "link", "del", parent).Run() })
+		n := uniq("gone")
+		e.Must(t, "network", "create", "-d", "macvlan", "-o", "parent="+parent, "--subnet", randomPrefix()+".0/24", n)
+		if out, err := exec.Command("ip", "link", "del", parent).CombinedOutput(); err != nil {
+			t.Fatalf("ip link del: %v: %s", err, out)
+		}
+		for i := 0; i < 6; i++ {
+			res := e.Run("run", "--rm", "--network", n, img, "true")
+			wantError(t, e, res, 125, false, "setting up network "+n)
+		}
+		wantError(t, e, e.Run("network", "create", "-d", "macvlan", "-o", "parent="+parent, "--subnet", randomPrefix()+".0/24", uniq("nop")),
+			125, false, "parent interface "+parent+" does not exist")
+		noContainers(t, e, "failed network setups")
+		for _, m := range storeMounts(t, e) {
+			t.Errorf("[%s] mount left by a failed run: %s", e.Mode(), m)
+		}
+		e.Must(t, "network", "rm", n)
 	})
 }
