@@ -120,7 +120,7 @@ func applyChanges(c *imgspec.ImageConfig, changes []string) error {
 			if c.Volumes == nil {
 				c.Volumes = map[string]struct{}{}
 			}
-			for _, v := range parseCommand(arg) {
+			for _, v := range parseList(arg) {
 				c.Volumes[v] = struct{}{}
 			}
 		case "STOPSIGNAL":
@@ -142,6 +142,16 @@ func parseCommand(arg string) []string {
 		return v
 	}
 	return []string{"/bin/sh", "-c", arg}
+}
+
+// parseList reads VOLUME's argument: the JSON form ["/a","/b"] or paths separated
+// by white space (not a shell command: "VOLUME /data" is the one path /data).
+func parseList(arg string) []string {
+	var v []string
+	if strings.HasPrefix(arg, "[") && json.Unmarshal([]byte(arg), &v) == nil {
+		return v
+	}
+	return strings.Fields(arg)
 }
 
 // splitKV splits "A=1 B=2" (or the legacy "A 1") into KEY=VALUE items.

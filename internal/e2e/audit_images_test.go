@@ -371,3 +371,16 @@ func TestAuditBuildQuietStderr(t *testing.T) {
 		t.Errorf("build -q of a failing RUN: want exit 3, RUN's stderr on stderr and its stdout nowhere, got %s", res)
 	}
 }
+
+// TestAuditChangeVolume: `--change 'VOLUME /data'` (commit, import) declares the
+// one volume /data; it was read as a shell command and also declared the volumes
+// "/bin/sh" and "-c", which every later run then mounted.
+func TestAuditChangeVolume(t *testing.T) {
+	e, _, name := auditEngine(t)
+	t.Cleanup(func() { e.Run("rm", "-f", "audit-c") })
+	e.Must(t, "create", "--name", "audit-c", name, "true")
+	e.Must(t, "commit", "-q", "-c", "VOLUME /data", "-c", "ENTRYPOINT /bin/sh -c", "audit-c", "audit-vol1")
+	wantOut(t, e, e.Run("image", "inspect", "--format", "{{json .Config.Volumes}}", "audit-vol1"), `{"/data":{}}`+"\n")
+	e.Must(t, "commit", "-q", "-c", "VOLUME /a /b", "-c", `VOLUME ["/c"]`, "audit-c", "audit-vol2")
+	wantOut(t, e, e.Run("image", "inspect", "--format", "{{json .Config.Volumes}}", "audit-vol2"), `{"/a":{},"/b":{},"/c":{}}`+"\n")
+}
