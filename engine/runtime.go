@@ -118,7 +118,8 @@ func (r *Runtime) Lookup(nameOrID string) (*Container, error) {
 	sc, err := r.store.Container(nameOrID)
 	if err != nil {
 		if errors.Is(err, cstorage.ErrContainerUnknown) {
-			return nil, fmt.Errorf("%s: %w", nameOrID, ErrNoSuchContainer)
+			// podman's wording, which scripts match on.
+			return nil, fmt.Errorf("no container with name or ID %q found: %w", nameOrID, ErrNoSuchContainer)
 		}
 		return nil, fmt.Errorf("looking up container %s: %w", nameOrID, err)
 	}

@@ -1,0 +1,34 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/engine-dev/engine/internal/testutil"
+)
+
+// Container commands as CI scripts and systemd units use them, compared with
+// podman 4.3.1 (differential audit).
+
+// A missing container is podman's one line, which scripts match on, for every
+// command that looks a container up.
+func TestAuditCtrNoSuchContainer(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		ctrSetup(t, e)
+		const msg = `Error: no container with name or ID "nosuch" found: no such container`
+		for _, args := range [][]string{
+			{"stop", "nosuch"}, {"start", "nosuch"}, {"logs", "nosuch"}, {"exec", "nosuch", "true"},
+			{"inspect", "--type", "container", "nosuch"}, {"wait", "nosuch"}, {"port", "nosuch"},
+		} {
+			res := e.Run(args...)
+			wantError(t, e, res, 125, false, "no such container")
+			if got := strings.TrimSpace(res.Stderr); got != msg {
+				t.Errorf("[%s] %s: stderr %q, want %q", e.Mode(), res.Cmd, got, msg)
+			}
+		}
+		res := e.Run("rm", "nosuch")
+		if got := strings.TrimSpace(res.Stderr); res.Code != 1 || got != msg {
+			t.Errorf("[%s] %s: exit %d, stderr %q; want 1 and %q", e.Mode(), res.Cmd, res.Code, got, msg)
+		}
+	})
+}
