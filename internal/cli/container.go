@@ -67,7 +67,7 @@ func containerCommands() []*cli.Command {
 	more := containerMoreCommands()
 	group := &cli.Command{Name: "container", Usage: "manage containers", Subcommands: append([]*cli.Command{
 		run, create, start, stop, restart, kill, rm, wait, logs, exec, attach, pause, unpause, &ls, &ctrInspect,
-		containerPruneCommand(),
+		containerPruneCommand(), containerExistsCommand(),
 	}, more...)}
 	return append([]*cli.Command{group, run, create, start, stop, restart, kill, rm, wait, logs, exec, attach, pause, unpause, ps, inspect}, more...)
 }

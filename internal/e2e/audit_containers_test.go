@@ -32,3 +32,19 @@ func TestAuditCtrNoSuchContainer(t *testing.T) {
 		}
 	})
 }
+
+// `container exists` answers with its exit code alone: 0, 1, or 125 for bad use.
+func TestAuditCtrExists(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		img := ctrSetup(t, e)
+		id := strings.TrimSpace(e.Must(t, "create", "--name", "there", img, "true"))
+		for _, name := range []string{"there", id, id[:12]} {
+			wantOut(t, e, e.Run("container", "exists", name), "")
+		}
+		res := e.Run("container", "exists", "nosuch")
+		if res.Code != 1 || res.Stdout != "" || res.Stderr != "" {
+			t.Errorf("[%s] %s: want exit 1 and no output\n%s", e.Mode(), res.Cmd, res)
+		}
+		wantError(t, e, e.Run("container", "exists"), 125, false, "container")
+	})
+}
