@@ -166,9 +166,9 @@ func (c *Container) Wait() (int, error) {
 			return st.ExitCode, nil
 		}
 		if st.Status == StatusCreated && st.MonitorPid == 0 {
-			// Never started: wait for a start (podman waits too).
-			time.Sleep(100 * time.Millisecond)
-			continue
+			// Never started: it is not running, so there is nothing to wait for;
+			// podman prints 0 at once too (waiting for a start hung scripts forever).
+			return 0, nil
 		}
 		run, err := c.RunDir()
 		if err != nil {

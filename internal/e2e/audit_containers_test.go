@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/engine-dev/engine/internal/testutil"
 )
@@ -46,5 +48,26 @@ func TestAuditCtrExists(t *testing.T) {
 			t.Errorf("[%s] %s: want exit 1 and no output\n%s", e.Mode(), res.Cmd, res)
 		}
 		wantError(t, e, e.Run("container", "exists"), 125, false, "container")
+	})
+}
+
+// wait on a container that was never started prints 0 at once, as podman's (it
+// waited for a start forever).
+func TestAuditCtrWaitCreated(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		img := ctrSetup(t, e)
+		e.Must(t, "create", "--name", "never", img, "sh", "-c", "exit 3")
+		if res := e.Run("run", "--name", "ran", img, "sh", "-c", "exit 4"); res.Code != 4 {
+			t.Fatalf("[%s] %s", e.Mode(), res)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		out, err := command(ctx, e, "wait", "never", "ran").Output()
+		if err != nil || string(out) != "0\n4\n" {
+			t.Errorf("[%s] wait never ran: %q, %v; want \"0\\n4\\n\" at once", e.Mode(), out, err)
+		}
+		// It still waits for a container that was started.
+		e.Must(t, "start", "never")
+		wantOut(t, e, e.Run("wait", "never"), "3\n")
 	})
 }
