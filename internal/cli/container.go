@@ -378,8 +378,11 @@ func execAction(c *cli.Context) error {
 		}
 		code, err := ctr.ExecProcess(o)
 		if err != nil {
-			if errors.Is(err, engine.ErrCtrStateInvalid) {
-				return err
+			if code == 125 {
+				// podman's ExecErrorCodeGeneric: an exec that failed before its command
+				// ran (container not running, unknown user) exits 255, which scripts
+				// (pacemaker's podman agent) read as "not running".
+				code = exitExecGeneric
 			}
 			return withCode(code, err)
 		}

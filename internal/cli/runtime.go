@@ -50,8 +50,9 @@ func withLister(c *cli.Context, fn func(*engine.Runtime) error) error {
 // Exit codes of rm, as podman documents them; every other container command
 // exits 125 for a missing container or one in the wrong state.
 const (
-	exitNoSuchContainer = 1 // rm of a container that does not exist
-	exitCtrRunning      = 2 // rm of a running container without -f
+	exitNoSuchContainer = 1   // rm of a container that does not exist
+	exitCtrRunning      = 2   // rm of a running container without -f
+	exitExecGeneric     = 255 // exec that failed after the container was found
 )
 
 // rmErr joins rm's errors and keeps the exit code of the first one.

@@ -71,3 +71,23 @@ func TestAuditCtrWaitCreated(t *testing.T) {
 		wantOut(t, e, e.Run("wait", "never"), "3\n")
 	})
 }
+
+// An exec that fails before its command runs exits 255 (podman's
+// ExecErrorCodeGeneric, which resource agents test for "not running"); the
+// command's own codes, 126/127 and a missing container keep theirs.
+func TestAuditCtrExecCodes(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		img := ctrSetup(t, e)
+		e.Must(t, "create", "--name", "made", img, "sleep", "100")
+		e.Must(t, "run", "--name", "done", img, "true")
+		runDetached(t, e, "--name", "up", img, "sleep", "1000")
+		wantError(t, e, e.Run("exec", "made", "true"), 255, false, "can only create exec sessions on running containers")
+		wantError(t, e, e.Run("exec", "done", "true"), 255, false, "can only create exec sessions on running containers")
+		wantError(t, e, e.Run("exec", "-u", "nouser", "up", "true"), 255, false, "nouser")
+		wantError(t, e, e.Run("exec", "nosuch", "true"), 125, false, "no such container")
+		wantError(t, e, e.Run("exec", "up", "nonexist"), 127, false, "not found")
+		if res := e.Run("exec", "up", "sh", "-c", "exit 125"); res.Code != 125 || res.Stderr != "" {
+			t.Errorf("[%s] %s: want the command's 125 and no error\n%s", e.Mode(), res.Cmd, res)
+		}
+	})
+}

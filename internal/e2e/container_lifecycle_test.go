@@ -149,14 +149,15 @@ func TestContainerExec(t *testing.T) {
 			t.Errorf("[%s] %s: exit code %d, want 127\nstderr: %s", e.Mode(), res.Cmd, res.Code, res.Stderr)
 		}
 
-		// exec into a stopped container fails with one line, 125.
+		// exec into a stopped container fails with one line, 255 as podman's
+		// (audit_containers_test.go).
 		e.Must(t, "stop", "-t", "0", "box")
 		res = e.Run("exec", "box", "true")
-		wantError(t, e, res, 125, false, "running", "state")
+		wantError(t, e, res, 255, false, "running", "state")
 
 		e.Must(t, "create", "--name", "fresh", img, "sleep", "1000")
 		res = e.Run("exec", "fresh", "true")
-		wantError(t, e, res, 125, false, "running", "state")
+		wantError(t, e, res, 255, false, "running", "state")
 	})
 }
 
