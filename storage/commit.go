@@ -54,13 +54,16 @@ func (s *Store) NewImage(ctx context.Context, o NewImageOptions) (*cstorage.Imag
 	if parent != nil {
 		top = parent.TopLayer
 	}
-	var added *cstorage.Layer
+	var added *cstorage.Layer // a layer made here, not one reused
 	if o.Diff != "" {
-		l, err := s.layerFromDiff(ctx, top, o.Diff)
+		l, created, err := s.layerFromDiff(ctx, top, o.Diff)
 		if err != nil {
 			return nil, err
 		}
-		added, top = l, l.ID
+		if created {
+			added = l
+		}
+		top = l.ID
 	}
 	img, err := s.recordImage(top, o)
 	if err != nil && added != nil {
@@ -147,48 +150,72 @@ func (s *Store) layerChain(top string) ([]*cstorage.Layer, error) {
 }
 
 // layerFromDiff applies the changes of layer from (against its parent, which must
-// be parentTop) as a new read-only layer on parentTop. The diff goes through a
+// be parentTop) as a read-only layer on parentTop, and tells whether it made a new
+// one: a layer with the same parent and content is reused. The diff goes through a
 // temporary file: the store holds its layer lock while a diff is read, and
 // applying a layer takes the same lock.
-func (s *Store) layerFromDiff(ctx context.Context, parentTop, from string) (*cstorage.Layer, error) {
+func (s *Store) layerFromDiff(ctx context.Context, parentTop, from string) (*cstorage.Layer, bool, error) {
 	src, err := s.Layer(from)
 	if err != nil {
-		return nil, fmt.Errorf("reading layer %s: %w", shortID(from), err)
+		return nil, false, fmt.Errorf("reading layer %s: %w", shortID(from), err)
 	}
 	if src.Parent != parentTop {
-		return nil, fmt.Errorf("layer %s does not sit on layer %s", shortID(from), shortID(parentTop))
+		return nil, false, fmt.Errorf("layer %s does not sit on layer %s", shortID(from), shortID(parentTop))
 	}
 	tmp, err := os.CreateTemp(s.SystemContext().BigFilesTemporaryDir, "diff-*.tar")
 	if err != nil {
-		return nil, fmt.Errorf("committing layer: %w", err)
+		return nil, false, fmt.Errorf("committing layer: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	uncompressed := archive.Uncompressed
 	rc, err := s.Diff("", from, &cstorage.DiffOptions{Compression: &uncompressed})
 	if err != nil {
-		return nil, fmt.Errorf("reading changes of layer %s: %w", shortID(from), err)
+		return nil, false, fmt.Errorf("reading changes of layer %s: %w", shortID(from), err)
 	}
-	_, err = io.Copy(tmp, &ctxReader{ctx: ctx, r: rc})
+	diffID := digest.Canonical.Digester()
+	_, err = io.Copy(io.MultiWriter(tmp, diffID.Hash()), &ctxReader{ctx: ctx, r: rc})
 	if cerr := rc.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading changes of layer %s: %w", shortID(from), err)
+		return nil, false, fmt.Errorf("reading changes of layer %s: %w", shortID(from), err)
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("committing layer: %w", err)
+		return nil, false, fmt.Errorf("committing layer: %w", err)
 	}
-	return s.putLayer(parentTop, tmp)
+	return s.putLayer(parentTop, tmp, diffID.Digest())
 }
 
-// putLayer applies an uncompressed layer tarball on parent.
-func (s *Store) putLayer(parent string, r io.Reader) (*cstorage.Layer, error) {
-	l, _, err := s.PutLayer("", parent, nil, "", false, nil, r)
-	if err != nil {
-		return nil, fmt.Errorf("applying layer: %w", err)
+// chainLayerID is the id containers/image gives the layer with uncompressed digest
+// diffID on parent (its storage transport's layerID, for a layer not identified by
+// a TOC). Layers made with it are the ones a pull or load of the same image finds:
+// with random ids, pulling back an image that was built here failed with "image
+// with ID ... already exists, but uses a different top layer".
+func chainLayerID(parent string, diffID digest.Digest) string {
+	if parent == "" {
+		return diffID.Encoded()
 	}
-	return l, nil
+	return digest.Canonical.FromString(parent + "+" + diffID.Encoded()).Encoded()
+}
+
+// putLayer applies an uncompressed layer tarball with digest diffID on parent,
+// unless that layer exists already; it tells whether it made the layer.
+func (s *Store) putLayer(parent string, r io.Reader, diffID digest.Digest) (*cstorage.Layer, bool, error) {
+	id := chainLayerID(parent, diffID)
+	if l, err := s.Layer(id); err == nil {
+		return l, false, nil
+	}
+	l, _, err := s.PutLayer(id, parent, nil, "", false, nil, r)
+	if errors.Is(err, cstorage.ErrDuplicateID) { // made meanwhile by another process
+		if l, err := s.Layer(id); err == nil {
+			return l, false, nil
+		}
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("applying layer: %w", err)
+	}
+	return l, true, nil
 }
 
 // ctxReader stops a copy when its context is cancelled (^C during a commit).

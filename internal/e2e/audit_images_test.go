@@ -384,3 +384,29 @@ func TestAuditChangeVolume(t *testing.T) {
 	e.Must(t, "commit", "-q", "-c", "VOLUME /a /b", "-c", `VOLUME ["/c"]`, "audit-c", "audit-vol2")
 	wantOut(t, e, e.Run("image", "inspect", "--format", "{{json .Config.Volumes}}", "audit-vol2"), `{"/a":{},"/b":{},"/c":{}}`+"\n")
 }
+
+// TestAuditBuiltImageRoundTrip: an image built (or committed) here can be pushed
+// and pulled back, or saved and loaded back, into the same store, as with podman.
+// Layers made by build and commit had random ids, so containers/image made its own
+// copies and then failed: "image with ID ... already exists, but uses a different
+// top layer" (exit 125).
+func TestAuditBuiltImageRoundTrip(t *testing.T) {
+	e, _, name := auditEngine(t)
+	t.Cleanup(func() { e.Run("rm", "-f", "audit-c") })
+	addr := testutil.StartRegistry(t, testutil.RegistryOptions{})
+	ctx := buildContext(t, e, "audit-roundtrip", map[string]string{"Dockerfile": "FROM " + name + "\nRUN echo one > /one\nRUN echo two > /two\n"})
+	id := e.Must(t, "build", "-q", "-t", "audit-built", ctx)
+	e.Must(t, "push", "-q", "--tls-verify=false", "audit-built", addr+"/audit-built:1")
+	wantOut(t, e, e.Run("pull", "-q", "--tls-verify=false", addr+"/audit-built:1"), id+"\n")
+	archive := filepath.Join(t.TempDir(), "built.tar")
+	e.Must(t, "save", "-o", archive, "audit-built")
+	wantOut(t, e, e.Run("load", "-q", "-i", archive), "Loaded image: localhost/audit-built:latest\n")
+
+	e.Must(t, "run", "--name", "audit-c", name, "sh", "-c", "echo x > /x")
+	cid := e.Must(t, "commit", "-q", "audit-c", "audit-committed")
+	e.Must(t, "save", "-o", archive, "audit-committed")
+	wantOut(t, e, e.Run("load", "-q", "-i", archive), "Loaded image: localhost/audit-committed:latest\n")
+	if got := e.Must(t, "images", "-q", "--no-trunc", "audit-committed"); got != "sha256:"+cid {
+		t.Errorf("after load: audit-committed is %s, want %s", got, cid)
+	}
+}
