@@ -75,6 +75,9 @@ func (r *Runtime) applyNet(cfg *Config, o NetOptions, ic imgspec.ImageConfig) er
 	if len(nc.Ports) > 0 && (nc.Mode == NetNone || nc.Mode == NetContainer || nc.Mode == NetHost) {
 		return fmt.Errorf("cannot publish ports with --network %s: %w", nc.Mode, ErrInvalidArg)
 	}
+	if nc.Ports, err = netcni.PickHostPorts(nc.Ports); err != nil {
+		return invalidArg(err)
+	}
 	for _, d := range o.DNS {
 		if net.ParseIP(d) == nil {
 			return fmt.Errorf("invalid --dns %q: not an IP address: %w", d, ErrInvalidArg)

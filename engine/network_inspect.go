@@ -4,22 +4,35 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/engine-dev/engine/netcni"
 )
 
 // InspectNetworkSettings is inspect's NetworkSettings block (podman's field names).
 type InspectNetworkSettings struct {
-	EndpointID  string                               `json:"EndpointID"`
-	Gateway     string                               `json:"Gateway"`
-	IPAddress   string                               `json:"IPAddress"`
-	IPPrefixLen int                                  `json:"IPPrefixLen"`
-	MacAddress  string                               `json:"MacAddress"`
-	Bridge      string                               `json:"Bridge"`
-	SandboxID   string                               `json:"SandboxID"`
-	SandboxKey  string                               `json:"SandboxKey"`
-	Ports       map[string][]InspectHostPort         `json:"Ports"`
-	Networks    map[string]*InspectNetworkAttachment `json:"Networks,omitempty"`
+	EndpointID  string `json:"EndpointID"`
+	Gateway     string `json:"Gateway"`
+	IPAddress   string `json:"IPAddress"`
+	IPPrefixLen int    `json:"IPPrefixLen"`
+	InspectIPv6
+	MacAddress             string                               `json:"MacAddress"`
+	Bridge                 string                               `json:"Bridge"`
+	SandboxID              string                               `json:"SandboxID"`
+	HairpinMode            bool                                 `json:"HairpinMode"`
+	LinkLocalIPv6Address   string                               `json:"LinkLocalIPv6Address"`
+	LinkLocalIPv6PrefixLen int                                  `json:"LinkLocalIPv6PrefixLen"`
+	Ports                  map[string][]InspectHostPort         `json:"Ports"`
+	SandboxKey             string                               `json:"SandboxKey"`
+	Networks               map[string]*InspectNetworkAttachment `json:"Networks,omitempty"`
+}
+
+// InspectIPv6 are podman's IPv6 fields of a network attachment: empty, engine's
+// networks are IPv4 only, but templates that read them must not fail.
+type InspectIPv6 struct {
+	IPv6Gateway         string `json:"IPv6Gateway"`
+	GlobalIPv6Address   string `json:"GlobalIPv6Address"`
+	GlobalIPv6PrefixLen int    `json:"GlobalIPv6PrefixLen"`
 }
 
 // InspectHostPort is one host side of a published port.
@@ -30,13 +43,17 @@ type InspectHostPort struct {
 
 // InspectNetworkAttachment is one network of the container in inspect.
 type InspectNetworkAttachment struct {
-	EndpointID  string   `json:"EndpointID"`
-	Gateway     string   `json:"Gateway"`
-	IPAddress   string   `json:"IPAddress"`
-	IPPrefixLen int      `json:"IPPrefixLen"`
-	MacAddress  string   `json:"MacAddress"`
-	NetworkID   string   `json:"NetworkID"`
-	Aliases     []string `json:"Aliases"`
+	EndpointID  string `json:"EndpointID"`
+	Gateway     string `json:"Gateway"`
+	IPAddress   string `json:"IPAddress"`
+	IPPrefixLen int    `json:"IPPrefixLen"`
+	InspectIPv6
+	MacAddress string            `json:"MacAddress"`
+	NetworkID  string            `json:"NetworkID"`
+	DriverOpts map[string]string `json:"DriverOpts"`
+	IPAMConfig map[string]string `json:"IPAMConfig"`
+	Links      []string          `json:"Links"`
+	Aliases    []string          `json:"Aliases"`
 }
 
 // netState is the live network state of a running container (nil otherwise).
@@ -58,7 +75,8 @@ func (c *Container) inspectNet(d *InspectData) {
 	if nc.Mode == NetBridge {
 		ns.Networks = map[string]*InspectNetworkAttachment{}
 		for _, r := range nc.Networks {
-			ns.Networks[r.Network] = &InspectNetworkAttachment{NetworkID: r.Network, Aliases: append([]string{shortID(c.ID)}, r.Aliases...)}
+			// podman: the requested aliases, then the short id.
+			ns.Networks[r.Network] = &InspectNetworkAttachment{NetworkID: r.Network, Aliases: append(append([]string{}, r.Aliases...), shortID(c.ID))}
 		}
 	}
 	ports := nc.Ports
@@ -84,13 +102,13 @@ func (c *Container) inspectNet(d *InspectData) {
 	}
 }
 
-// Ports are the container's published ports: the live ones (random host ports
-// resolved) while it runs, else those it asked for.
+// Ports are the container's published ports while it runs (`port`: none
+// otherwise, as podman).
 func (c *Container) Ports() []netcni.PortMapping {
 	if st := c.netState(); st != nil {
 		return st.Ports
 	}
-	return c.Config.Net.Ports
+	return nil
 }
 
 // networkNames is ps's Networks: the CNI networks the container is on.
@@ -114,16 +132,47 @@ type psPort struct {
 func (c *Container) psPorts(st State) []any {
 	out := []any{}
 	ports := c.Config.Net.Ports
-	if st.Running() {
-		ports = c.Ports()
+	if live := c.Ports(); st.Running() && live != nil {
+		ports = live
 	}
-	for _, p := range ports {
+	for _, p := range portRanges(ports) {
+		out = append(out, p)
+	}
+	return out
+}
+
+// portRanges groups ports as podman reports them: by host address, protocol and
+// container port, consecutive ports (on both sides) merged into one range.
+func portRanges(ports []netcni.PortMapping) []psPort {
+	sorted := append([]netcni.PortMapping(nil), ports...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		a, b := sorted[i], sorted[j]
+		if a.HostIP != b.HostIP {
+			return a.HostIP < b.HostIP
+		}
+		if a.Protocol != b.Protocol {
+			return a.Protocol < b.Protocol
+		}
+		return a.ContainerPort < b.ContainerPort
+	})
+	var out []psPort
+	for _, p := range sorted {
+		if n := len(out); n > 0 {
+			last := &out[n-1]
+			if last.HostIP == p.HostIP && last.Protocol == p.Protocol && p.HostPort != 0 &&
+				uint32(last.ContainerPort)+uint32(last.Range) == uint32(p.ContainerPort) &&
+				uint32(last.HostPort)+uint32(last.Range) == uint32(p.HostPort) {
+				last.Range++
+				continue
+			}
+		}
 		out = append(out, psPort{HostIP: p.HostIP, ContainerPort: p.ContainerPort, HostPort: p.HostPort, Range: 1, Protocol: p.Protocol})
 	}
 	return out
 }
 
-// PortsColumn is ps's PORTS column: "127.0.0.1:8080->80/tcp, ...".
+// PortsColumn is ps's PORTS column, in portRanges' order as podman's (which
+// keeps its own grouping, unsorted): "0.0.0.0:9000-9001->90-91/tcp, 127.0.0.1:8080->80/tcp".
 func PortsColumn(ports []any) string {
 	var parts []string
 	for _, x := range ports {
@@ -131,15 +180,16 @@ func PortsColumn(ports []any) string {
 		if !ok {
 			continue
 		}
-		parts = append(parts, netcni.PortMapping{HostIP: p.HostIP, HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: p.Protocol}.String())
-	}
-	sort.Strings(parts)
-	s := ""
-	for i, p := range parts {
-		if i > 0 {
-			s += ", "
+		ip := p.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
 		}
-		s += p
+		if p.Range > 1 {
+			parts = append(parts, fmt.Sprintf("%s:%d-%d->%d-%d/%s", ip, p.HostPort, p.HostPort+p.Range-1,
+				p.ContainerPort, p.ContainerPort+p.Range-1, p.Protocol))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s:%d->%d/%s", ip, p.HostPort, p.ContainerPort, p.Protocol))
 	}
-	return s
+	return strings.Join(parts, ", ")
 }

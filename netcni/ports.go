@@ -123,6 +123,35 @@ func bindPorts(ports []PortMapping, taken map[string]bool) ([]PortMapping, error
 	return out, nil
 }
 
+// PickHostPorts gives each random host port (0) a free port now, as podman does
+// at create: ps, port and inspect show it before the container runs, and the
+// container keeps it across restarts. The start binds it again (bindPorts), so a
+// port taken meanwhile fails the start, as in podman.
+func PickHostPorts(ports []PortMapping) ([]PortMapping, error) {
+	out := append([]PortMapping(nil), ports...)
+	used := map[string]bool{}
+	for _, p := range out {
+		if p.HostPort != 0 {
+			used[portKey(p)] = true
+		}
+	}
+	for i := range out {
+		for try := 0; out[i].HostPort == 0; try++ {
+			port, err := tryBind(out[i])
+			if err != nil {
+				return nil, err
+			}
+			cand := out[i]
+			cand.HostPort = port
+			if !used[portKey(cand)] || try >= 20 {
+				out[i] = cand
+				used[portKey(cand)] = true
+			}
+		}
+	}
+	return out, nil
+}
+
 func portKey(p PortMapping) string { return fmt.Sprintf("%d/%s", p.HostPort, p.Protocol) }
 
 func tryBind(p PortMapping) (uint16, error) {

@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -197,5 +199,53 @@ func TestAuditNetworkSetupErrorShown(t *testing.T) {
 			t.Errorf("[%s] mount left by a failed run: %s", e.Mode(), m)
 		}
 		e.Must(t, "network", "rm", n)
+	})
+}
+
+// TestAuditNetworkPortsReported: random host ports are picked at create, as in
+// podman, so ps and inspect show them before the start and after the exit (they
+// showed port 0); `port` prints only a running container's ports; ps merges
+// consecutive ports into ranges and inspect's aliases come before the short id.
+func TestAuditNetworkPortsReported(t *testing.T) {
+	rootOnly(t, func(t *testing.T, e *testutil.Engine) {
+		img := netSetup(t, e)
+		a, b := hostPort(t), hostPort(t)
+		e.Must(t, "create", "--name", "c", "-p", "127.0.0.1::82", "-p", "127.0.0.1:"+a+":80", img, "sleep", "300")
+		psBefore := e.Must(t, "ps", "-a", "--format", "{{.Ports}}")
+		m := regexp.MustCompile(`^127\.0\.0\.1:` + a + `->80/tcp, 127\.0\.0\.1:(\d+)->82/tcp$`).FindStringSubmatch(psBefore)
+		if m == nil || m[1] == "0" {
+			t.Fatalf("[%s] ps PORTS of a created container: %q, want 127.0.0.1:%s->80/tcp and a picked port for 82", e.Mode(), psBefore, a)
+		}
+		wantOut(t, e, e.Run("inspect", "--format", "{{json .NetworkSettings.Ports}}", "c"),
+			`{"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"`+a+`"}],"82/tcp":[{"HostIp":"127.0.0.1","HostPort":"`+m[1]+`"}]}`+"\n")
+		wantOut(t, e, e.Run("port", "c"), "")
+		e.Must(t, "start", "c")
+		wantOut(t, e, e.Run("port", "c", "82"), "127.0.0.1:"+m[1]+"\n")
+		e.Must(t, "stop", "-t", "0", "c")
+		if got := e.Must(t, "ps", "-a", "--format", "{{.Ports}}"); got != psBefore {
+			t.Errorf("[%s] ps PORTS after the exit: %q, want %q", e.Mode(), got, psBefore)
+		}
+		e.Must(t, "rm", "c")
+
+		// Consecutive ports are one range, as podman's PORTS and ps --format json.
+		e.Must(t, "create", "--name", "r", "--network-alias", "al", img, "true")
+		lo, _ := strconv.Atoi(b)
+		if lo > 65000 {
+			lo = 40000
+		}
+		e.Must(t, "create", "--name", "rr", "-p", fmt.Sprintf("%d-%d:90-91", lo, lo+1), "-p", fmt.Sprintf("%d:92", lo+2), img, "true")
+		wantOut(t, e, e.Run("ps", "-a", "--filter", "name=rr", "--format", "{{.Ports}}"), fmt.Sprintf("0.0.0.0:%d-%d->90-92/tcp\n", lo, lo+2))
+		var list []struct {
+			Ports []struct {
+				HostPort uint16 `json:"host_port"`
+				Range    uint16 `json:"range"`
+			}
+		}
+		if err := json.Unmarshal([]byte(e.Must(t, "ps", "-a", "--filter", "name=rr", "--format", "json")), &list); err != nil ||
+			len(list) != 1 || len(list[0].Ports) != 1 || list[0].Ports[0].Range != 3 {
+			t.Errorf("[%s] ps --format json Ports of -p %d-%d:90-91 -p %d:92: %v %+v, want one entry of range 3", e.Mode(), lo, lo+1, lo+2, err, list)
+		}
+		wantOut(t, e, e.Run("inspect", "--format", `{{(index .NetworkSettings.Networks "engine").Aliases}} {{.NetworkSettings.GlobalIPv6Address}}|`, "r"),
+			"[al "+e.Must(t, "inspect", "--format", "{{.Id}}", "r")[:12]+"] |\n")
 	})
 }
