@@ -27,12 +27,35 @@ func psFlags() []cli.Flag {
 	}
 }
 
-// psRow is one line of `ps`, with podman's template field names.
+// psRow is one line of `ps` for templates: podman's psReporter, that is every
+// field of the JSON record, with podman's strings where its template differs from
+// its JSON (a short ID and ImageID, one name, the command as a line, the ports
+// column, Created as a time).
 type psRow struct {
-	ID, Image, Command, CreatedHuman, Status, Ports, Names, State, Size string
-	Created, CreatedAt                                                  string
-	Labels                                                              map[string]string
-	ExitCode, Pid                                                       int
+	engine.Summary
+	ID, ImageID, Command, Names, Ports, Networks, Size string
+	Created, CreatedAt, CreatedHuman, RunningFor       string
+}
+
+// Label is one label's value ({{.Label "key"}}, as docker and newer podman).
+func (r psRow) Label(name string) string { return r.Labels[name] }
+
+func newPsRow(s engine.Summary, noTrunc bool) psRow {
+	cmd := strings.Join(s.Command, " ")
+	if !noTrunc && len(cmd) > 17 {
+		cmd = cmd[:17] + "..." // podman's cut
+	}
+	row := psRow{Summary: s, ID: trunc(s.ID, noTrunc), ImageID: trunc(s.ImageID, noTrunc), Command: cmd,
+		Ports: engine.PortsColumn(s.Ports), Networks: strings.Join(s.Networks, ","),
+		Created: s.CreatedAt, CreatedAt: s.CreatedAt, CreatedHuman: since(time.Unix(s.Created, 0))}
+	if len(s.Names) > 0 {
+		row.Names = s.Names[0]
+	}
+	row.RunningFor = row.CreatedHuman
+	if s.Size != nil {
+		row.Size = psSize(s.Size)
+	}
+	return row
 }
 
 func psAction(c *cli.Context) error {
@@ -53,7 +76,7 @@ func psAction(c *cli.Context) error {
 			return format.JSON(c.App.Writer, nonNilSlice(sums))
 		}
 		noTrunc := c.Bool("no-trunc")
-		if c.Bool("quiet") {
+		if c.Bool("quiet") && !c.IsSet("format") {
 			for _, s := range sums {
 				fmt.Fprintln(c.App.Writer, trunc(s.ID, noTrunc))
 			}
@@ -61,29 +84,16 @@ func psAction(c *cli.Context) error {
 		}
 		rows := make([]psRow, 0, len(sums))
 		for _, s := range sums {
-			cmd := strings.Join(s.Command, " ")
-			if !noTrunc && len(cmd) > 20 {
-				cmd = cmd[:17] + "..."
-			}
-			row := psRow{ID: trunc(s.ID, noTrunc), Image: s.Image, Command: cmd, Status: s.Status,
-				Names: strings.Join(s.Names, ","), State: s.State, Labels: s.Labels, ExitCode: s.ExitCode, Pid: s.Pid,
-				CreatedAt: time.Unix(s.Created, 0).String()}
-			row.Ports = engine.PortsColumn(s.Ports)
-			row.Created = since(time.Unix(s.Created, 0))
-			row.CreatedHuman = row.Created
-			if s.Size != nil {
-				row.Size = psSize(s.Size)
-			}
-			rows = append(rows, row)
+			rows = append(rows, newPsRow(s, noTrunc))
 		}
-		tmpl := "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Created}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+		tmpl := "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 		if c.Bool("size") {
 			tmpl += "\t{{.Size}}"
 		}
 		if f := c.String("format"); f != "" {
 			tmpl = f
 		}
-		return format.Rows(c.App.Writer, tmpl, rows, map[string]string{"ID": "CONTAINER ID"}, c.Bool("noheading"))
+		return format.Rows(c.App.Writer, tmpl, rows, map[string]string{"ID": "CONTAINER ID", "CreatedHuman": "CREATED", "RunningFor": "RUNNING FOR"}, c.Bool("noheading"))
 	})
 }
 

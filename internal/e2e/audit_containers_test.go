@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -89,5 +90,33 @@ func TestAuditCtrExecCodes(t *testing.T) {
 		if res := e.Run("exec", "up", "sh", "-c", "exit 125"); res.Code != 125 || res.Stderr != "" {
 			t.Errorf("[%s] %s: want the command's 125 and no error\n%s", e.Mode(), res.Cmd, res)
 		}
+	})
+}
+
+// ps templates have podman's fields: every field of the JSON record, plus its
+// strings (.Created is the creation time, .CreatedHuman and .RunningFor the age,
+// a short .ImageID, .Networks joined); -q gives way to --format; commands are cut
+// at 17 characters as podman's.
+func TestAuditCtrPsTemplates(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		img := ctrSetup(t, e)
+		id := runDetached(t, e, "--name", "tpl", "-l", "a=b", img, "sleep", "1234567890123")
+		imgID := strings.TrimSpace(e.Must(t, "inspect", "--format", "{{.Image}}", "tpl"))
+		tmpl := "{{.ImageID}}|{{.AutoRemove}}|{{.Exited}}|{{.Pod}}|{{.IsInfra}}|{{.Mounts}}|{{.Label \"a\"}}|{{.Command}}|{{.RunningFor}}"
+		want := imgID[:12] + "|false|false||false|[]|b|sleep 12345678901...|"
+		if got := e.Must(t, "ps", "--format", tmpl); !strings.HasPrefix(got, want) || !strings.HasSuffix(got, " ago") {
+			t.Errorf("[%s] ps --format %s: %q, want %q + an age", e.Mode(), tmpl, got, want)
+		}
+		wantOut(t, e, e.Run("ps", "--no-trunc", "--format", "{{.ImageID}} {{.Command}}"), imgID+" sleep 1234567890123\n")
+		created := e.Must(t, "ps", "--format", "{{.Created}}")
+		if _, err := time.Parse("2006-01-02 15:04:05.999999999 -0700 MST", created); err != nil {
+			t.Errorf("[%s] ps --format {{.Created}}: %q is not podman's time: %v", e.Mode(), created, err)
+		}
+		// (.Networks is the joined names; rootless slirp4netns has none.)
+		if got := e.Must(t, "ps", "--format", "{{.StartedAt}}|{{.Networks}}"); !regexp.MustCompile(`^[1-9][0-9]+\|[^ \[\]]*$`).MatchString(got) {
+			t.Errorf("[%s] ps --format {{.StartedAt}}|{{.Networks}}: %q, want a Unix time and the networks joined", e.Mode(), got)
+		}
+		wantOut(t, e, e.Run("ps", "-q", "--format", "{{.Names}}"), "tpl\n")
+		wantOut(t, e, e.Run("ps", "-q"), id[:12]+"\n")
 	})
 }
