@@ -41,6 +41,24 @@ func (s *Store) Login(ctx context.Context, registry, user, password string, opts
 	return nil
 }
 
+// LoginUser returns the user name stored for registry (podman's login --get-login);
+// an error when none is.
+func (s *Store) LoginUser(registry string, opts RegistryOptions) (string, error) {
+	sys, err := s.registryContext(RegistryOptions{AuthFile: opts.AuthFile})
+	if err != nil {
+		return "", err
+	}
+	registry = registryKey(registry)
+	auth, err := config.GetCredentials(sys, registry)
+	if err != nil {
+		return "", fmt.Errorf("reading credentials for %q: %w", registry, err)
+	}
+	if auth.Username == "" {
+		return "", fmt.Errorf("not logged into %s", registry)
+	}
+	return auth.Username, nil
+}
+
 // Logout removes the stored credentials of registry, or of every registry.
 func (s *Store) Logout(registry string, all bool, opts RegistryOptions) error {
 	sys, err := s.registryContext(RegistryOptions{AuthFile: opts.AuthFile})

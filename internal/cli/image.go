@@ -62,6 +62,7 @@ func imageCommands() []*cli.Command {
 			&cli.StringFlag{Name: "username", Aliases: []string{"u"}},
 			&cli.StringFlag{Name: "password", Aliases: []string{"p"}},
 			&cli.BoolFlag{Name: "password-stdin", Usage: "read the password from stdin"},
+			&cli.BoolFlag{Name: "get-login", Usage: "print the user name stored for the registry"},
 		)}
 	logout := &cli.Command{Name: "logout", Usage: "log out of a registry", ArgsUsage: "REGISTRY", Action: logoutAction, Flags: []cli.Flag{
 		&cli.StringFlag{Name: "authfile", EnvVars: []string{"REGISTRY_AUTH_FILE"}},

@@ -178,6 +178,16 @@ func loginAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.Bool("get-login") {
+		return withStore(c, func(s *storage.Store) error {
+			user, err := s.LoginUser(registry, registryOptions(c))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(c.App.Writer, user)
+			return nil
+		})
+	}
 	user, pass := c.String("username"), c.String("password")
 	if c.Bool("password-stdin") {
 		if pass != "" {

@@ -410,3 +410,15 @@ func TestAuditBuiltImageRoundTrip(t *testing.T) {
 		t.Errorf("after load: audit-committed is %s, want %s", got, cid)
 	}
 }
+
+// TestAuditLoginGetLogin: `login --get-login REGISTRY` prints the stored user, or
+// fails with podman's "not logged into REGISTRY" (an unknown flag before).
+func TestAuditLoginGetLogin(t *testing.T) {
+	requireIntegration(t)
+	t.Parallel()
+	e := testutil.NewEngine(t, nil)
+	addr := testutil.StartRegistry(t, testutil.RegistryOptions{User: "audit", Password: "pw-audit"})
+	wantError(t, e, e.Run("login", "--get-login", addr), 125, false, "not logged into "+addr)
+	e.MustStdin(t, strings.NewReader("pw-audit\n"), "login", "--tls-verify=false", "-u", "audit", "--password-stdin", addr)
+	wantOut(t, e, e.Run("login", "--get-login", addr), "audit\n")
+}
