@@ -78,6 +78,15 @@ func (r *Runtime) applyNet(cfg *Config, o NetOptions, ic imgspec.ImageConfig) er
 	if nc.Ports, err = netcni.PickHostPorts(nc.Ports); err != nil {
 		return invalidArg(err)
 	}
+	if nc.Mode == NetContainer {
+		// The other container's /etc/hosts and resolv.conf are shared (podman).
+		if len(o.DNS) > 0 || len(o.DNSSearch) > 0 || len(o.DNSOptions) > 0 {
+			return fmt.Errorf("conflicting options: dns and the network mode: container: %w", ErrInvalidArg)
+		}
+		if len(o.AddHosts) > 0 {
+			return fmt.Errorf("cannot set extra host entries when the container is joined to another container's network namespace: %w", ErrInvalidArg)
+		}
+	}
 	for _, d := range o.DNS {
 		if net.ParseIP(d) == nil {
 			return fmt.Errorf("invalid --dns %q: not an IP address: %w", d, ErrInvalidArg)
@@ -148,7 +157,8 @@ func (c *Container) specNet(spec *specs.Spec, runDir, hostname string) error {
 	if nc.Mode == "" {
 		nc.Mode = NetNone // made before networking existed
 	}
-	netcniHosts := false // netcni writes /etc/hosts (and keeps it current)
+	netcniHosts := false         // netcni writes /etc/hosts (and keeps it current)
+	var shared map[string]string // container:NAME: its /etc files that we use
 	switch nc.Mode {
 	case NetHost:
 		setNetns(spec, "", false)
@@ -161,6 +171,7 @@ func (c *Container) specNet(spec *specs.Spec, runDir, hostname string) error {
 			return err
 		}
 		setNetns(spec, path, true)
+		shared = c.r.sharedEtcFiles(nc.Container)
 	case NetBridge, NetSlirp:
 		p, err := c.r.Networks().Start(context.Background(), netcni.SetupOptions{
 			ContainerID: c.ID, Name: c.Name, Hostname: hostname, RunDir: runDir, Slirp: nc.Mode == NetSlirp,
@@ -184,6 +195,9 @@ func (c *Container) specNet(spec *specs.Spec, runDir, hostname string) error {
 		taken[m.Destination] = true
 	}
 	for _, m := range etc {
+		if src, ok := shared[m.Destination]; ok {
+			m.Source = src
+		}
 		if !taken[m.Destination] {
 			spec.Mounts = append(spec.Mounts, m)
 		}
@@ -247,6 +261,27 @@ func bindSys(spec *specs.Spec) {
 				Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
 		}
 	}
+}
+
+// sharedEtcFiles are the /etc/hosts and /etc/resolv.conf of the container whose
+// network a container:NAME container joins, by mount destination: they name its
+// peers (netcni keeps the hosts file current) and its DNS, as in podman and docker.
+func (r *Runtime) sharedEtcFiles(id string) map[string]string {
+	other, err := r.Lookup(id)
+	if err != nil {
+		return nil
+	}
+	run, err := other.RunDir()
+	if err != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, f := range []string{"hosts", "resolv.conf"} {
+		if _, err := os.Stat(filepath.Join(run, f)); err == nil {
+			out["/etc/"+f] = filepath.Join(run, f)
+		}
+	}
+	return out
 }
 
 // netnsOf is the network namespace of a running container, for container:NAME.

@@ -249,3 +249,23 @@ func TestAuditNetworkPortsReported(t *testing.T) {
 			"[al "+e.Must(t, "inspect", "--format", "{{.Id}}", "r")[:12]+"] |\n")
 	})
 }
+
+// TestAuditNetworkContainerModeEtc: a --network container:NAME container uses
+// NAME's /etc/hosts and resolv.conf (podman, docker), so it resolves NAME's peers,
+// also those that join later; --dns and --add-host conflict with that mode.
+func TestAuditNetworkContainerModeEtc(t *testing.T) {
+	rootOnly(t, func(t *testing.T, e *testutil.Engine) {
+		img := netSetup(t, e)
+		n := uniq("cm")
+		e.Must(t, "network", "create", n)
+		runDetached(t, e, "--name", "main", "--network", n, img, "sleep", "300")
+		runDetached(t, e, "--name", "side", "--network", "container:main", img, "sleep", "300")
+		runDetached(t, e, "--name", "late", "--network", n, "--network-alias", "latecomer", img, "sleep", "300")
+		if res := e.Run("exec", "side", "ping", "-c1", "-W2", "latecomer"); res.Code != 0 {
+			t.Errorf("[%s] container:main cannot resolve main's peer: %s", e.Mode(), res)
+		}
+		wantOut(t, e, e.Run("exec", "side", "cat", "/etc/resolv.conf"), e.Must(t, "exec", "main", "cat", "/etc/resolv.conf")+"\n")
+		wantError(t, e, e.Run("run", "--rm", "--network", "container:main", "--dns", "10.1.1.1", img, "true"), 125, false, "dns")
+		wantError(t, e, e.Run("run", "--rm", "--network", "container:main", "--add-host", "a:10.1.1.1", img, "true"), 125, false, "host")
+	})
+}
