@@ -11,18 +11,20 @@ import (
 
 // Stats is one sample of a container's resource use (podman's JSON field names).
 type Stats struct {
-	ContainerID string  `json:"ContainerID"`
-	Name        string  `json:"Name"`
-	CPU         float64 `json:"CPU"`      // percent of one CPU since the previous sample
-	CPUNano     uint64  `json:"CPUNano"`  // total CPU time
-	MemUsage    uint64  `json:"MemUsage"` // bytes
-	MemLimit    uint64  `json:"MemLimit"`
-	MemPerc     float64 `json:"MemPerc"`
-	NetInput    uint64  `json:"NetInput"`
-	NetOutput   uint64  `json:"NetOutput"`
-	BlockInput  uint64  `json:"BlockInput"`
-	BlockOutput uint64  `json:"BlockOutput"`
-	PIDs        uint64  `json:"PIDs"`
+	ContainerID string        `json:"ContainerID"`
+	Name        string        `json:"Name"`
+	CPU         float64       `json:"CPU"`      // percent of one CPU since the previous sample
+	CPUNano     uint64        `json:"CPUNano"`  // total CPU time
+	MemUsage    uint64        `json:"MemUsage"` // bytes
+	MemLimit    uint64        `json:"MemLimit"`
+	MemPerc     float64       `json:"MemPerc"`
+	NetInput    uint64        `json:"NetInput"`
+	NetOutput   uint64        `json:"NetOutput"`
+	BlockInput  uint64        `json:"BlockInput"`
+	BlockOutput uint64        `json:"BlockOutput"`
+	PIDs        uint64        `json:"PIDs"`
+	AvgCPU      float64       `json:"AvgCPU"` // percent of one CPU since the container started
+	UpTime      time.Duration `json:"UpTime"`
 	at          time.Time
 }
 
@@ -67,6 +69,10 @@ func (c *Container) Stats(prev *Stats) (*Stats, error) {
 	s.NetInput, s.NetOutput = netDev(st.Pid)
 	if s.MemLimit > 0 {
 		s.MemPerc = 100 * float64(s.MemUsage) / float64(s.MemLimit)
+	}
+	if !st.StartedAt.IsZero() && s.at.After(st.StartedAt) {
+		s.UpTime = s.at.Sub(st.StartedAt)
+		s.AvgCPU = 100 * float64(s.CPUNano) / float64(s.UpTime.Nanoseconds())
 	}
 	if prev != nil && s.at.After(prev.at) && s.CPUNano >= prev.CPUNano {
 		s.CPU = 100 * float64(s.CPUNano-prev.CPUNano) / float64(s.at.Sub(prev.at).Nanoseconds())

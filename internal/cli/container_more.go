@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
@@ -228,89 +227,6 @@ func topAction(c *cli.Context) error {
 		}
 		return tw.Flush()
 	})
-}
-
-type statsRow struct {
-	ID, Name, CPUPerc, MemUsage, MemPerc, NetIO, BlockIO, PIDs string
-}
-
-func statsAction(c *cli.Context) error {
-	return withRuntime(c, func(r *engine.Runtime) error {
-		var ctrs []*engine.Container
-		if c.NArg() == 0 {
-			all, err := r.List()
-			if err != nil {
-				return err
-			}
-			for _, ctr := range all {
-				if st, err := ctr.State(); err == nil && st.Status == engine.StatusRunning {
-					ctrs = append(ctrs, ctr)
-				}
-			}
-		} else {
-			for _, n := range c.Args().Slice() {
-				ctr, err := r.Lookup(n)
-				if err != nil {
-					return err
-				}
-				ctrs = append(ctrs, ctr)
-			}
-		}
-		prev := map[string]*engine.Stats{}
-		sample := func() ([]*engine.Stats, error) {
-			var out []*engine.Stats
-			for _, ctr := range ctrs {
-				s, err := ctr.Stats(prev[ctr.ID])
-				if err != nil {
-					return nil, err
-				}
-				prev[ctr.ID] = s
-				out = append(out, s)
-			}
-			return out, nil
-		}
-		if _, err := sample(); err != nil {
-			return err
-		}
-		for {
-			time.Sleep(500 * time.Millisecond)
-			cur, err := sample()
-			if err != nil {
-				return err
-			}
-			if err := printStats(c, cur); err != nil {
-				return err
-			}
-			if c.Bool("no-stream") {
-				return nil
-			}
-			if f, ok := c.App.Writer.(interface{ Flush() error }); ok {
-				_ = f.Flush()
-			}
-		}
-	})
-}
-
-func printStats(c *cli.Context, cur []*engine.Stats) error {
-	if c.String("format") == "json" {
-		return format.JSON(c.App.Writer, nonNilSlice(cur))
-	}
-	rows := make([]statsRow, 0, len(cur))
-	for _, s := range cur {
-		rows = append(rows, statsRow{
-			ID: trunc(s.ContainerID, false), Name: s.Name, CPUPerc: fmt.Sprintf("%.2f%%", s.CPU),
-			MemUsage: humanSize(int64(s.MemUsage)) + " / " + humanSize(int64(s.MemLimit)),
-			MemPerc:  fmt.Sprintf("%.2f%%", s.MemPerc),
-			NetIO:    humanSize(int64(s.NetInput)) + " / " + humanSize(int64(s.NetOutput)),
-			BlockIO:  humanSize(int64(s.BlockInput)) + " / " + humanSize(int64(s.BlockOutput)),
-			PIDs:     fmt.Sprint(s.PIDs),
-		})
-	}
-	tmpl := "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"
-	if f := c.String("format"); f != "" {
-		tmpl = f
-	}
-	return format.Rows(c.App.Writer, tmpl, rows, map[string]string{"CPUPerc": "CPU %", "MemUsage": "MEM USAGE / LIMIT", "MemPerc": "MEM %", "NetIO": "NET IO", "BlockIO": "BLOCK IO"}, false)
 }
 
 func portAction(c *cli.Context) error {

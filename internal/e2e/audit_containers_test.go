@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -118,5 +120,42 @@ func TestAuditCtrPsTemplates(t *testing.T) {
 		}
 		wantOut(t, e, e.Run("ps", "-q", "--format", "{{.Names}}"), "tpl\n")
 		wantOut(t, e, e.Run("ps", "-q"), id[:12]+"\n")
+	})
+}
+
+// stats --format json is podman's record (id, name, cpu_time, cpu_percent, avg_cpu,
+// mem_usage, mem_percent, net_io, block_io, pids, all strings); a named container
+// that is not running is a row of zeros, not an error.
+func TestAuditCtrStats(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		img := ctrSetup(t, e)
+		id := runDetached(t, e, "--name", "st", img, "sleep", "1000")
+		cid := strings.TrimSpace(e.Must(t, "create", "--name", "idle", img, "true"))
+		var got []map[string]any
+		out := e.Must(t, "stats", "--no-stream", "--format", "json", "st", "idle")
+		if err := json.Unmarshal([]byte(out), &got); err != nil || len(got) != 2 {
+			t.Fatalf("[%s] stats --format json: %v\n%s", e.Mode(), err, out)
+		}
+		keys := []string{"id", "name", "cpu_time", "cpu_percent", "avg_cpu", "mem_usage", "mem_percent", "net_io", "block_io", "pids"}
+		for _, rec := range got {
+			if len(rec) != len(keys) {
+				t.Errorf("[%s] stats json record %v: want exactly the keys %q", e.Mode(), rec, keys)
+			}
+			for _, k := range keys {
+				if _, ok := rec[k].(string); !ok {
+					t.Errorf("[%s] stats json record %v: %q is not a string", e.Mode(), rec, k)
+				}
+			}
+		}
+		if got[0]["id"] != id[:12] || got[0]["name"] != "st" || got[0]["pids"] != "1" ||
+			!regexp.MustCompile(`^[0-9.]+[kMG]?B / [0-9.]+[kMG]?B$`).MatchString(got[0]["mem_usage"].(string)) {
+			t.Errorf("[%s] stats of st: %v", e.Mode(), got[0])
+		}
+		want := map[string]any{"id": cid[:12], "name": "idle", "cpu_time": "0s", "cpu_percent": "0.00%", "avg_cpu": "0.00%",
+			"mem_usage": "0B / 0B", "mem_percent": "0.00%", "net_io": "0B / 0B", "block_io": "0B / 0B", "pids": "0"}
+		if !reflect.DeepEqual(got[1], want) {
+			t.Errorf("[%s] stats of a created container: %v, want %v", e.Mode(), got[1], want)
+		}
+		wantOut(t, e, e.Run("stats", "--no-stream", "--format", "{{.Name}} {{.PIDS}} {{.PIDs}} {{.ID}}", "st"), "st 1 1 "+id[:12]+"\n")
 	})
 }
