@@ -20,9 +20,10 @@ type CreateOptions struct {
 	Options  map[string]string // -o: parent= (macvlan)
 }
 
-// Create adds a network. Bad input changes nothing.
+// Create adds a network (named engineN, the first free N from 1, when o.Name is
+// empty, as podman names its podmanN). Bad input changes nothing.
 func (m *Manager) Create(o CreateOptions) (*Network, error) {
-	if err := checkName(o.Name); err != nil {
+	if err := checkName(o.Name); err != nil && o.Name != "" {
 		return nil, err
 	}
 	switch o.Name {
@@ -59,6 +60,9 @@ func (m *Manager) Create(o CreateOptions) (*Network, error) {
 		return nil, err
 	}
 	defer unlock()
+	if o.Name == "" {
+		o.Name = m.freeName()
+	}
 	if _, err := os.Stat(m.confPath(o.Name)); err == nil || o.Name == DefaultNetwork {
 		return nil, fmt.Errorf("network name %s already used: %w", o.Name, ErrNetworkExists)
 	}
@@ -68,6 +72,16 @@ func (m *Manager) Create(o CreateOptions) (*Network, error) {
 		return nil, err
 	}
 	return n, nil
+}
+
+// freeName is the first engineN (N from 1) that no network of the store has.
+func (m *Manager) freeName() string {
+	for i := 1; ; i++ {
+		name := fmt.Sprintf("%s%d", DefaultNetwork, i)
+		if _, err := os.Stat(m.confPath(name)); errors.Is(err, os.ErrNotExist) {
+			return name
+		}
+	}
 }
 
 // allocate fills n's subnet and bridge name, and saves n, under the host-wide claims lock, so two

@@ -18,7 +18,7 @@ import (
 // networkCommands are `engine network ...`.
 func networkCommands() []*cli.Command {
 	return []*cli.Command{{Name: "network", Usage: "manage networks", Subcommands: []*cli.Command{
-		{Name: "create", Usage: "create a network", ArgsUsage: "NAME", Action: networkCreateAction, Flags: []cli.Flag{
+		{Name: "create", Usage: "create a network", ArgsUsage: "[NAME]", Action: networkCreateAction, Flags: []cli.Flag{
 			&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Value: "bridge", Usage: "bridge or macvlan"},
 			&cli.StringFlag{Name: "subnet", Usage: "CIDR"},
 			&cli.StringFlag{Name: "gateway"},
@@ -57,10 +57,10 @@ func networkCommands() []*cli.Command {
 }
 
 func networkCreateAction(c *cli.Context) error {
-	name, err := oneArg(c, "network name")
-	if err != nil {
-		return err
+	if c.NArg() > 1 {
+		return fmt.Errorf("network create takes at most one network name")
 	}
+	name := c.Args().First() // none: engine names it, as podman does
 	o := netcni.CreateOptions{Name: name, Driver: c.String("driver"), Subnet: c.String("subnet"), Gateway: c.String("gateway"),
 		IPRange: c.String("ip-range"), Internal: c.Bool("internal"), Labels: kvMap(c.StringSlice("label")), Options: kvMap(c.StringSlice("opt"))}
 	return withRuntime(c, func(r *engine.Runtime) error {

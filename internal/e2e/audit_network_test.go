@@ -269,3 +269,17 @@ func TestAuditNetworkContainerModeEtc(t *testing.T) {
 		wantError(t, e, e.Run("run", "--rm", "--network", "container:main", "--add-host", "a:10.1.1.1", img, "true"), 125, false, "host")
 	})
 }
+
+// TestAuditNetworkCreateUnnamed: network create without a name makes engineN,
+// the first free N (podman: podmanN), and prints it.
+func TestAuditNetworkCreateUnnamed(t *testing.T) {
+	rootOnly(t, func(t *testing.T, e *testutil.Engine) {
+		netSetup(t, e)
+		wantOut(t, e, e.Run("network", "create"), "engine1\n")
+		wantOut(t, e, e.Run("network", "create"), "engine2\n")
+		e.Must(t, "network", "rm", "engine1")
+		wantOut(t, e, e.Run("network", "create"), "engine1\n")
+		wantError(t, e, e.Run("network", "create", "a", "b"), 125, false, "one network name")
+		e.Must(t, "network", "rm", "engine1", "engine2")
+	})
+}
