@@ -78,7 +78,8 @@ func (s *Store) removeImage(img *cstorage.Image, asked string, opts RemoveOption
 		return err
 	}
 	if len(users) > 0 && !opts.Force {
-		return fmt.Errorf("image %s is used by container %s; remove it first or use --force: %w", shortID(img.ID), shortID(users[0]), ErrImageInUse)
+		// podman's wording, which scripts match: "image used by ID: image is in use by a container: ..."
+		return fmt.Errorf("image used by %s: %w by a container: consider listing external containers and force-removing image", users[0], ErrImageInUse)
 	}
 	if !all && !opts.Force && s.hasChildren(img) {
 		return fmt.Errorf("image %s has dependent child images: %w", shortID(img.ID), ErrImageInUse)

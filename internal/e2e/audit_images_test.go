@@ -422,3 +422,21 @@ func TestAuditLoginGetLogin(t *testing.T) {
 	e.MustStdin(t, strings.NewReader("pw-audit\n"), "login", "--tls-verify=false", "-u", "audit", "--password-stdin", addr)
 	wantOut(t, e, e.Run("login", "--get-login", addr), "audit\n")
 }
+
+// TestAuditRmiInUse: rmi of an image a container uses exits 2 with podman's
+// message; rmi -f removes the container with it.
+func TestAuditRmiInUse(t *testing.T) {
+	e, img, name := auditEngine(t)
+	t.Cleanup(func() { e.Run("rm", "-f", "audit-c") })
+	cid := e.Must(t, "create", "--name", "audit-c", name, "true")
+	res := e.Run("rmi", name)
+	wantError(t, e, res, 2, false)
+	if want := "Error: image used by " + cid + ": image is in use by a container: consider listing external containers and force-removing image\n"; res.Stderr != want {
+		t.Errorf("rmi of an image in use: stderr %q, want podman's %q", res.Stderr, want)
+	}
+	res = e.Run("rmi", "-f", name)
+	if res.Code != 0 || !contains(sortedLines(res.Stdout), "Deleted: "+img.ID) {
+		t.Errorf("rmi -f of an image in use: %s", res)
+	}
+	noContainers(t, e, "rmi -f")
+}
