@@ -60,6 +60,37 @@ func (s *Store) RemoveImages(names []string, opts RemoveOptions) (RemoveReport, 
 	return rep, errors.Join(errs...)
 }
 
+// ImagesToDelete returns the ids of the images RemoveImages would delete, not
+// just untag, with the same names and options; unknown names are skipped. The CLI
+// removes their containers through the engine first (stopping running ones), since
+// RemoveImages can only drop container records.
+func (s *Store) ImagesToDelete(names []string, opts RemoveOptions) ([]string, error) {
+	var ids []string
+	if opts.All {
+		imgs, err := s.Images()
+		if err != nil {
+			return nil, fmt.Errorf("listing images: %w", err)
+		}
+		for _, img := range imgs {
+			ids = append(ids, img.ID)
+		}
+		return ids, nil
+	}
+	for _, name := range names {
+		img, err := s.LookupImage(name)
+		if err != nil {
+			continue
+		}
+		if len(img.Names) > 1 {
+			if ref, err := NormalizeName(name); err == nil && slices.Contains(img.Names, ref.String()) {
+				continue // only untagged
+			}
+		}
+		ids = append(ids, img.ID)
+	}
+	return ids, nil
+}
+
 func (s *Store) removeImage(img *cstorage.Image, asked string, opts RemoveOptions, rep *RemoveReport, all bool) error {
 	if asked != "" && len(img.Names) > 1 {
 		if ref, err := NormalizeName(asked); err == nil && slices.Contains(img.Names, ref.String()) {

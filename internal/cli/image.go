@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"go.podman.io/image/v5/types"
 	"golang.org/x/term"
 
+	"github.com/engine-dev/engine/engine"
 	"github.com/engine-dev/engine/internal/format"
 	"github.com/engine-dev/engine/storage"
 )
@@ -233,8 +235,15 @@ func rmiAction(c *cli.Context) error {
 	if c.NArg() > 0 && c.Bool("all") {
 		return fmt.Errorf("rmi: --all and image names are exclusive")
 	}
-	return withStore(c, func(s *storage.Store) error {
-		rep, err := s.RemoveImages(c.Args().Slice(), storage.RemoveOptions{Force: c.Bool("force"), All: c.Bool("all"), Ignore: c.Bool("ignore")})
+	opts := storage.RemoveOptions{Force: c.Bool("force"), All: c.Bool("all"), Ignore: c.Bool("ignore")}
+	return withRuntime(c, func(r *engine.Runtime) error {
+		s := r.Store()
+		if opts.Force {
+			if err := removeImageUsers(r, c.Args().Slice(), opts); err != nil {
+				return err
+			}
+		}
+		rep, err := s.RemoveImages(c.Args().Slice(), opts)
 		for _, n := range rep.Untagged {
 			fmt.Fprintf(c.App.Writer, "Untagged: %s\n", n)
 		}
@@ -251,6 +260,30 @@ func rmiAction(c *cli.Context) error {
 		}
 		return err
 	})
+}
+
+// removeImageUsers removes, as `rm -f` does, the containers that use the images
+// `rmi -f` is about to delete: a running one is stopped and its monitor, network
+// and mounts go with it. The store alone could only drop their records and left
+// their processes running (podman stops and removes them too).
+func removeImageUsers(r *engine.Runtime, names []string, opts storage.RemoveOptions) error {
+	ids, err := r.Store().ImagesToDelete(names, opts)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	ctrs, err := r.List()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, ctr := range ctrs {
+		if slices.Contains(ids, ctr.Config.ImageID) {
+			if err := ctr.Remove(true); err != nil && !errors.Is(err, engine.ErrNoSuchContainer) {
+				errs = append(errs, fmt.Errorf("removing container %s of an image being removed: %w", ctr.Name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func imageInspectAction(c *cli.Context) error {

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -439,4 +440,25 @@ func TestAuditRmiInUse(t *testing.T) {
 		t.Errorf("rmi -f of an image in use: %s", res)
 	}
 	noContainers(t, e, "rmi -f")
+}
+
+// TestAuditRmiForceRunning: `rmi -f` of the image of a running container stops
+// and removes the container as `rm -f` does, as podman's; it used to drop only
+// the container's record and leave its process and monitor running.
+func TestAuditRmiForceRunning(t *testing.T) {
+	requireIntegration(t)
+	t.Parallel()
+	e := testutil.NewEngine(t, nil)
+	name := ctrSetup(t, e) // with the leak check: no monitor or mount may remain
+	runDetached(t, e, "--name", "audit-r", name, "sleep", "300")
+	pid := inspectCtr(t, e, "audit-r").State.Pid
+	if pid <= 0 {
+		t.Fatalf("container audit-r has no pid")
+	}
+	e.Must(t, "rmi", "-f", name)
+	noContainers(t, e, "rmi -f")
+	if !waitGone(pid, 5*time.Second) {
+		t.Errorf("rmi -f: the container's process %d still runs", pid)
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
 }
