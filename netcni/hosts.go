@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -13,8 +14,36 @@ import (
 // place (the file is bind-mounted, so a rename would not reach the container)
 // whenever a container joins or leaves one of those networks.
 
-const hostsHeader = "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n" +
-	"::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n"
+// hostsFile is the host's /etc/hosts: the base of every container's, as in
+// podman (its base_hosts_file default); a variable for tests.
+var hostsFile = "/etc/hosts"
+
+// baseHosts are the entries of the host's /etc/hosts as "IP\tnames" lines.
+func baseHosts() []string {
+	b, _ := os.ReadFile(hostsFile)
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		f := strings.Fields(line)
+		if len(f) < 2 || net.ParseIP(f[0]) == nil {
+			continue
+		}
+		out = append(out, f[0]+"\t"+strings.Join(f[1:], " "))
+	}
+	return out
+}
+
+// namesIn tells whether one of lines ("IP\tnames") names name, for an address
+// ip ("" for any).
+func namesIn(lines []string, ip, name string) bool {
+	for _, l := range lines {
+		addr, names, _ := strings.Cut(l, "\t")
+		if (ip == "" || addr == ip) && slices.Contains(strings.Fields(names), name) {
+			return true
+		}
+	}
+	return false
+}
 
 // ParseAddHost checks one --add-host HOST:IP value and returns its hosts line.
 func ParseAddHost(s string) (string, error) {
@@ -29,32 +58,34 @@ func ParseAddHost(s string) (string, error) {
 // scripts use to reach services on the host.
 const hostContainersInternal = "host.containers.internal"
 
-// hostsBase is a container's own part of /etc/hosts; hostIP, when known, is
-// host.containers.internal's address (unless --add-host names it).
+// hostsBase is a container's own part of /etc/hosts, as podman 4.3 writes it:
+// the --add-host entries, the host's /etc/hosts, 127.0.0.1 localhost (unless
+// there already; no ::1 line, whose lookup first would miss IPv4-only servers), host.containers.internal at hostIP when known (unless named
+// already), and the container's own address and names.
 func hostsBase(st *State, addHosts []string, hostIP string) string {
-	var b strings.Builder
-	b.WriteString(hostsHeader)
+	var lines []string
 	for _, h := range addHosts {
 		if line, err := ParseAddHost(h); err == nil {
-			b.WriteString(line + "\n")
-			if name, _, _ := strings.Cut(h, ":"); name == hostContainersInternal {
-				hostIP = ""
-			}
+			lines = append(lines, line)
 		}
 	}
-	if hostIP != "" {
-		b.WriteString(hostIP + "\t" + hostContainersInternal + "\n")
+	lines = append(lines, baseHosts()...)
+	if !namesIn(lines, "127.0.0.1", "localhost") {
+		lines = append(lines, "127.0.0.1\tlocalhost")
+	}
+	if hostIP != "" && !namesIn(lines, "", hostContainersInternal) {
+		lines = append(lines, hostIP+"\t"+hostContainersInternal)
 	}
 	names := hostNames(st.Hostname, st.Name, nil)
 	switch {
 	case st.Mode == "slirp4netns":
-		b.WriteString(slirpGuestIP + "\t" + names + "\n")
+		lines = append(lines, slirpGuestIP+"\t"+names)
 	case len(st.Attachments) > 0 && st.Attachments[0].IP != "":
-		b.WriteString(st.Attachments[0].IP + "\t" + names + "\n")
+		lines = append(lines, st.Attachments[0].IP+"\t"+names)
 	default:
-		b.WriteString("127.0.1.1\t" + names + "\n")
+		lines = append(lines, "127.0.0.1\t"+names)
 	}
-	return b.String()
+	return strings.Join(lines, "\n") + "\n"
 }
 
 // HostsFor is /etc/hosts of a container without a network of its own (none).

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -102,7 +104,16 @@ func TestResolvConf(t *testing.T) {
 }
 
 func TestHostsBase(t *testing.T) {
+	hostsFile = filepath.Join(t.TempDir(), "hosts")
+	defer func() { hostsFile = "/etc/hosts" }()
+	if err := os.WriteFile(hostsFile, []byte("# c\n127.0.0.1 localhost  # x\n192.0.2.9 cache.test cache\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	st := &State{Hostname: "abc", Name: "web", Mode: "bridge", Attachments: []Attachment{{IP: "10.89.0.5"}}}
+	want := "10.0.0.9\tdb\n127.0.0.1\tlocalhost\n192.0.2.9\tcache.test cache\n10.89.0.1\thost.containers.internal\n10.89.0.5\tabc web\n"
+	if got := hostsBase(st, []string{"db:10.0.0.9"}, "10.89.0.1"); got != want {
+		t.Errorf("hostsBase:\n%s\nwant\n%s", got, want)
+	}
 	got := hostsBase(st, []string{"db:10.0.0.9"}, "10.89.0.1")
 	for _, w := range []string{"127.0.0.1\tlocalhost", "10.0.0.9\tdb\n", "10.89.0.5\tabc web\n", "10.89.0.1\thost.containers.internal\n"} {
 		if !strings.Contains(got, w) {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -65,6 +66,17 @@ func TestAuditNetworkHostEntry(t *testing.T) {
 			hosts = e.Must(t, "run", "--rm", "--network", mode, img, "cat", "/etc/hosts")
 			if strings.Count(hosts, "host.containers.internal") != 1 {
 				t.Errorf("[%s] --network %s: /etc/hosts has no single host.containers.internal:\n%s", e.Mode(), mode, hosts)
+			}
+		}
+		// The host's own entries are the base of the file, as in podman.
+		hostFile, _ := os.ReadFile("/etc/hosts")
+		for _, mode := range []string{"none", n} {
+			hosts = e.Must(t, "run", "--rm", "--network", mode, img, "cat", "/etc/hosts")
+			for _, line := range strings.Split(string(hostFile), "\n") {
+				line, _, _ = strings.Cut(line, "#")
+				if f := strings.Fields(line); len(f) > 1 && !strings.Contains(hosts, f[0]+"\t"+strings.Join(f[1:], " ")+"\n") {
+					t.Errorf("[%s] --network %s: /etc/hosts lacks the host's entry %q:\n%s", e.Mode(), mode, line, hosts)
+				}
 			}
 		}
 	})
