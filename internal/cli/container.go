@@ -42,9 +42,10 @@ func containerCommands() []*cli.Command {
 		&cli.UintFlag{Name: "time", Aliases: []string{"t"}, Usage: "with -f, seconds to wait for a running container to stop before it is killed (default: kill at once)"},
 	}, cidfileFlags(true)...)}
 	wait := &cli.Command{Name: "wait", Usage: "wait for containers to exit and print their codes", ArgsUsage: "CONTAINER...", Action: waitAction}
-	logs := &cli.Command{Name: "logs", Usage: "print a container's output", ArgsUsage: "CONTAINER", Action: logsAction, Flags: []cli.Flag{
+	logs := &cli.Command{Name: "logs", Usage: "print a container's output", ArgsUsage: "CONTAINER...", Action: logsAction, Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}}, &cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}},
 		&cli.StringFlag{Name: "tail", Value: "all"}, &cli.StringFlag{Name: "since"}, &cli.StringFlag{Name: "until"},
+		&cli.BoolFlag{Name: "names", Aliases: []string{"n"}, Usage: "start each line with the container's name"},
 	}}
 	exec := &cli.Command{Name: "exec", Usage: "run a command in a running container", ArgsUsage: "CONTAINER COMMAND [ARG...]", Action: execAction, Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}}, &cli.BoolFlag{Name: "tty", Aliases: []string{"t"}},
@@ -297,9 +298,8 @@ func eachCtrPrint(c *cli.Context, fn func(*engine.Container) (string, error)) er
 }
 
 func logsAction(c *cli.Context) error {
-	name, err := oneArg(c, "container")
-	if err != nil {
-		return err
+	if c.NArg() == 0 {
+		return fmt.Errorf("specify at least one container name or ID to log")
 	}
 	o := engine.LogOptions{Follow: c.Bool("follow"), Timestamps: c.Bool("timestamps"), Tail: -1}
 	if t := c.String("tail"); t != "all" && t != "" {
@@ -323,13 +323,7 @@ func logsAction(c *cli.Context) error {
 			*f.dst = t
 		}
 	}
-	return withRuntime(c, func(r *engine.Runtime) error {
-		ctr, err := r.Lookup(name)
-		if err != nil {
-			return err
-		}
-		return ctr.Logs(c.Context, c.App.Writer, os.Stderr, o)
-	})
+	return withRuntime(c, func(r *engine.Runtime) error { return logsOf(c, r, o) })
 }
 
 // parseTime reads a duration ago ("10m"), a Unix timestamp or an RFC 3339 time.

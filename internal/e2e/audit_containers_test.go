@@ -159,3 +159,33 @@ func TestAuditCtrStats(t *testing.T) {
 		wantOut(t, e, e.Run("stats", "--no-stream", "--format", "{{.Name}} {{.PIDS}} {{.PIDs}} {{.ID}}", "st"), "st 1 1 "+id[:12]+"\n")
 	})
 }
+
+// logs takes several containers, as podman's: each line starts with the
+// container's short id (its name with --names), stdout and stderr kept apart;
+// -f follows them together until both stopped.
+func TestAuditCtrLogsMany(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		img := ctrSetup(t, e)
+		id1 := strings.TrimSpace(e.Must(t, "create", "--name", "l1", img, "sh", "-c", "echo a1; echo e1 >&2"))
+		id2 := strings.TrimSpace(e.Must(t, "create", "--name", "l2", img, "sh", "-c", "printf b1"))
+		e.Must(t, "start", "-a", "l1")
+		e.Must(t, "start", "-a", "l2")
+		res := e.Run("logs", "l1", "l2")
+		if res.Code != 0 || res.Stdout != id1[:12]+" a1\n"+id2[:12]+" b1\n" || res.Stderr != id1[:12]+" e1\n" {
+			t.Errorf("[%s] %s: want each line after its container's short id\n%s", e.Mode(), res.Cmd, res)
+		}
+		res = e.Run("logs", "--names", "l2", "l1", "--tail", "1")
+		if res.Code != 0 || res.Stdout != "l2 b1\n" || res.Stderr != "l1 e1\n" {
+			t.Errorf("[%s] %s: want each container's last line after its name\n%s", e.Mode(), res.Cmd, res)
+		}
+		wantOut(t, e, e.Run("logs", "-n", "l2"), "b1") // one container: no prefix
+		runDetached(t, e, "--name", "f1", img, "sh", "-c", "sleep 1; echo late1")
+		runDetached(t, e, "--name", "f2", img, "sh", "-c", "sleep 1; echo late2")
+		got := sortedLines(e.Must(t, "logs", "-f", "--names", "f1", "f2"))
+		if strings.Join(got, ",") != "f1 late1,f2 late2" {
+			t.Errorf("[%s] logs -f --names f1 f2: %q", e.Mode(), got)
+		}
+		wantError(t, e, e.Run("logs"), 125, false, "at least one container")
+		wantError(t, e, e.Run("logs", "l1", "nosuch"), 125, false, "no such container")
+	})
+}
