@@ -48,8 +48,12 @@ func ParsePublish(spec string) ([]PortMapping, error) {
 		hostPart, ctrPart = parts[0], parts[1]
 	case 3:
 		hostIP, hostPart, ctrPart = parts[0], parts[1], parts[2]
-		if ip := net.ParseIP(hostIP); ip == nil || ip.To4() == nil {
+		ip := net.ParseIP(hostIP)
+		if ip == nil || ip.To4() == nil {
 			return nil, bad("host address must be an IPv4 address")
+		}
+		if ip.IsUnspecified() {
+			hostIP = "" // all addresses, as without one (podman stores it so)
 		}
 	default:
 		return nil, bad("want [ip:][hostPort:]containerPort[/protocol]")

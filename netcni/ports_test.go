@@ -19,6 +19,7 @@ func TestParsePublish(t *testing.T) {
 		{"127.0.0.1:8080:80/udp", []PortMapping{{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Protocol: "udp"}}},
 		{"127.0.0.1::80", []PortMapping{{HostIP: "127.0.0.1", ContainerPort: 80, Protocol: "tcp"}}},
 		{"8000-8001:80-81", []PortMapping{{HostPort: 8000, ContainerPort: 80, Protocol: "tcp"}, {HostPort: 8001, ContainerPort: 81, Protocol: "tcp"}}},
+		{"0.0.0.0:8080:80", []PortMapping{{HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}}},
 		{"90-91", []PortMapping{{ContainerPort: 90, Protocol: "tcp"}, {ContainerPort: 91, Protocol: "tcp"}}},
 	}
 	for _, tt := range tests {

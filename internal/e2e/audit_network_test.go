@@ -247,6 +247,11 @@ func TestAuditNetworkPortsReported(t *testing.T) {
 		}
 		e.Must(t, "create", "--name", "rr", "-p", fmt.Sprintf("%d-%d:90-91", lo, lo+1), "-p", fmt.Sprintf("%d:92", lo+2), img, "true")
 		wantOut(t, e, e.Run("ps", "-a", "--filter", "name=rr", "--format", "{{.Ports}}"), fmt.Sprintf("0.0.0.0:%d-%d->90-92/tcp\n", lo, lo+2))
+		// An explicit 0.0.0.0 is stored as no address, as podman does.
+		e.Must(t, "create", "--name", "any", "-p", fmt.Sprintf("0.0.0.0:%d:80", lo), "-p", fmt.Sprintf("%d:81", lo+1), img, "true")
+		wantOut(t, e, e.Run("inspect", "--format", "{{json .NetworkSettings.Ports}}", "any"),
+			fmt.Sprintf(`{"80/tcp":[{"HostIp":"","HostPort":"%d"}],"81/tcp":[{"HostIp":"","HostPort":"%d"}]}`+"\n", lo, lo+1))
+		wantOut(t, e, e.Run("ps", "-a", "--filter", "name=any", "--format", "{{.Ports}}"), fmt.Sprintf("0.0.0.0:%d-%d->80-81/tcp\n", lo, lo+1))
 		var list []struct {
 			Ports []struct {
 				HostPort uint16 `json:"host_port"`
