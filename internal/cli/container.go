@@ -41,7 +41,8 @@ func containerCommands() []*cli.Command {
 		&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}},
 		&cli.UintFlag{Name: "time", Aliases: []string{"t"}, Usage: "with -f, seconds to wait for a running container to stop before it is killed (default: kill at once)"},
 	}, cidfileFlags(true)...)}
-	wait := &cli.Command{Name: "wait", Usage: "wait for containers to exit and print their codes", ArgsUsage: "CONTAINER...", Action: waitAction}
+	wait := &cli.Command{Name: "wait", Usage: "wait for containers to exit and print their codes", ArgsUsage: "CONTAINER...", Action: waitAction,
+		Flags: waitFlags()}
 	logs := &cli.Command{Name: "logs", Usage: "print a container's output", ArgsUsage: "CONTAINER...", Action: logsAction, Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}}, &cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}},
 		&cli.StringFlag{Name: "tail", Value: "all"}, &cli.StringFlag{Name: "since"}, &cli.StringFlag{Name: "until"},
@@ -264,36 +265,6 @@ func rmAction(c *cli.Context) error {
 			}
 		}
 		return rmErr(errs)
-	})
-}
-
-func waitAction(c *cli.Context) error {
-	return eachCtrPrint(c, func(ctr *engine.Container) (string, error) {
-		code, err := ctr.Wait()
-		return strconv.Itoa(code), err
-	})
-}
-
-// eachCtrPrint is eachCtr for commands that print a value per container.
-func eachCtrPrint(c *cli.Context, fn func(*engine.Container) (string, error)) error {
-	if c.NArg() == 0 {
-		return fmt.Errorf("%s requires at least one container", c.Command.Name)
-	}
-	return withRuntime(c, func(r *engine.Runtime) error {
-		var errs []error
-		for _, name := range c.Args().Slice() {
-			ctr, err := r.Lookup(name)
-			var out string
-			if err == nil {
-				out, err = fn(ctr)
-			}
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			fmt.Fprintln(c.App.Writer, out)
-		}
-		return errors.Join(errs...)
 	})
 }
 

@@ -189,3 +189,32 @@ func TestAuditCtrLogsMany(t *testing.T) {
 		wantError(t, e, e.Run("logs", "l1", "nosuch"), 125, false, "no such container")
 	})
 }
+
+// wait takes podman's --condition (printing -1 for a state other than exited or
+// stopped) and --interval, and looks every container up before waiting for any.
+func TestAuditCtrWaitCondition(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		img := ctrSetup(t, e)
+		runDetached(t, e, "--name", "up", img, "sleep", "1000")
+		e.Must(t, "create", "--name", "made", img, "true")
+		if res := e.Run("run", "--name", "gone", img, "sh", "-c", "exit 6"); res.Code != 6 {
+			t.Fatalf("[%s] %s", e.Mode(), res)
+		}
+		wantOut(t, e, e.Run("wait", "--condition", "running", "--condition", "exited", "up"), "-1\n")
+		wantOut(t, e, e.Run("wait", "--condition=created", "-i", "100", "made"), "-1\n")
+		wantOut(t, e, e.Run("wait", "--condition", "stopped", "--interval", "50ms", "gone"), "6\n")
+		if !e.Rootless() { // rootless on cgroup v1 has no freezer: no pause
+			e.Must(t, "pause", "up")
+			wantOut(t, e, e.Run("wait", "--condition", "paused", "up"), "-1\n")
+			e.Must(t, "unpause", "up")
+		}
+		wantError(t, e, e.Run("wait", "--condition", "bogus", "up"), 125, false, "unknown container state: bogus")
+		wantError(t, e, e.Run("wait", "--interval", "bogus", "up"), 125, false, "interval")
+		// A missing container fails before anything is waited for or printed.
+		res := e.Run("wait", "gone", "nosuch")
+		wantError(t, e, res, 125, false, "no such container")
+		if res.Stdout != "" {
+			t.Errorf("[%s] %s: printed %q before failing", e.Mode(), res.Cmd, res.Stdout)
+		}
+	})
+}
