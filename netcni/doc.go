@@ -51,10 +51,22 @@
 //     with a distribution's plugins, engine uses iptables and the default PATH.
 //   - Name resolution: each container's /etc/hosts is its own part plus one line per
 //     peer on its networks, rewritten in place (it is bind-mounted) by whichever
-//     engine process attaches or detaches a container. No DNS daemon.
+//     engine process attaches or detaches a container. No DNS daemon (so
+//     dns_enabled is false). The own part is podman 4.3's: --add-host entries, the
+//     host's /etc/hosts, 127.0.0.1 localhost when missing, host.containers.internal
+//     (the first bridge network's gateway, else the host's first address) and the
+//     container's address and names. A container:NAME container bind-mounts NAME's
+//     hosts and resolv.conf (so it sees NAME's peers as they come and go).
 //   - Published ports are checked by binding them (then released): portmap forwards
 //     with nftables (table ip cni_hostport), slirp4netns binds them itself.
-//     Random host ports for -P and "-p 80" are picked at start.
+//     Random host ports for -P and "-p 80" are picked at create (PickHostPorts), as
+//     podman does: ps and inspect show them before the start, a restart keeps them.
+//   - A failed ADD undoes the setup but for the netns mount (RUNDIR/netns, which a
+//     later Teardown removes without a record): the container may be being created
+//     in it, and runc's error about a vanished netns would hide the ADD's.
+//   - -o options: bridge mtu and vlan (plugin config, and the pre-made bridge gets
+//     the same MTU and VLAN filtering), macvlan parent (the network's interface,
+//     checked to exist), mode and mtu; others are refused, not ignored.
 //   - Rootless: slirp4netns per container, started detached (own session) with an
 //     API socket for port forwarding, pid in network.json, killed by Teardown.
 //   - Rootless user networks (podman 4's "rootless-netns" with CNI, rootlessns.go):
