@@ -96,7 +96,8 @@ func (r *Runtime) Create(ctx context.Context, o CreateOptions) (*Container, erro
 	}
 	cfg.Args = append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
 	if len(cfg.Args) == 0 {
-		return nil, fmt.Errorf("no command specified for image %s: %w", o.Image, ErrInvalidArg)
+		// podman's wording, without the "invalid argument" its message lacks too.
+		return nil, fmt.Errorf("no command or entrypoint provided, and no CMD or ENTRYPOINT from image")
 	}
 	if err := applyEnv(cfg, o.Env, o.EnvFiles); err != nil {
 		return nil, err

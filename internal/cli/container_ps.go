@@ -157,7 +157,8 @@ func printInspect(c *cli.Context, out []any, errs []error) error {
 		if err := format.Inspect(c.App.Writer, f, out); err != nil {
 			return err
 		}
-	} else if len(out) > 0 || len(errs) == 0 {
+	} else {
+		// podman prints the array even when nothing was found ("[]"), then the errors.
 		if err := format.JSON(c.App.Writer, nonNilSlice(out)); err != nil {
 			return err
 		}

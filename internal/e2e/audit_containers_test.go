@@ -218,3 +218,26 @@ func TestAuditCtrWaitCondition(t *testing.T) {
 		}
 	})
 }
+
+// Small wording and output differences scripts see: inspect of nothing found
+// still prints podman's "[]"; a container with no command is podman's message.
+func TestAuditCtrInspectEmptyAndNoCmd(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		img := ctrSetup(t, e)
+		for _, args := range [][]string{{"inspect", "nosuch"}, {"container", "inspect", "nosuch"}} {
+			res := e.Run(args...)
+			wantError(t, e, res, 125, false, "nosuch")
+			if strings.TrimSpace(res.Stdout) != "[]" {
+				t.Errorf("[%s] %s: stdout %q, want podman's []", e.Mode(), res.Cmd, res.Stdout)
+			}
+		}
+		for _, cmd := range []string{"create", "run"} {
+			res := e.Run(cmd, "--entrypoint", "", img)
+			wantError(t, e, res, 125, false)
+			if got := strings.TrimSpace(res.Stderr); got != "Error: no command or entrypoint provided, and no CMD or ENTRYPOINT from image" {
+				t.Errorf("[%s] %s: %q, want podman's message", e.Mode(), res.Cmd, got)
+			}
+		}
+		noContainers(t, e, "create/run without a command")
+	})
+}
