@@ -18,6 +18,17 @@ type InspectState struct {
 	Error      string    `json:"Error"`
 	StartedAt  time.Time `json:"StartedAt"`
 	FinishedAt time.Time `json:"FinishedAt"`
+	// Health is always there, as in podman 4.3, so that the scripts' wait-for-healthy
+	// loops ({{.State.Health.Status}}) read "" rather than fail: engine runs no
+	// healthchecks (HEALTHCHECK is ignored).
+	Health InspectHealth `json:"Health"`
+}
+
+// InspectHealth is podman's State.Health block.
+type InspectHealth struct {
+	Status        string `json:"Status"`
+	FailingStreak int    `json:"FailingStreak"`
+	Log           []any  `json:"Log"`
 }
 
 // InspectConfig is the Config block of `inspect`.

@@ -241,3 +241,13 @@ func TestAuditCtrInspectEmptyAndNoCmd(t *testing.T) {
 		noContainers(t, e, "create/run without a command")
 	})
 }
+
+// inspect has podman's State.Health block (empty: no healthchecks), so that a
+// wait-for-healthy loop reads "" instead of failing on a missing key.
+func TestAuditCtrInspectHealth(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		img := ctrSetup(t, e)
+		e.Must(t, "create", "--name", "h", img, "true")
+		wantOut(t, e, e.Run("inspect", "--format", "[{{.State.Health.Status}}] {{.State.Health.FailingStreak}}", "h"), "[] 0\n")
+	})
+}
