@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -85,6 +86,12 @@ func kvMap(list []string) map[string]string {
 	return out
 }
 
+// isJSONTemplate is podman's other spelling of --format json, "{{json .}}" (its
+// report.IsJSON).
+func isJSONTemplate(f string) bool {
+	return regexp.MustCompile(`^\{\{\s*json\s+\.\s*\}\}$`).MatchString(f)
+}
+
 // networkRow is one line of `network ls`: podman's template fields (its
 // ListPrintReports embeds the network, with ID truncated and Labels as
 // "k=v,..."); Subnets is the subnets, comma-separated.
@@ -127,7 +134,7 @@ func networkLsAction(c *cli.Context) error {
 				nets = append(nets, n)
 			}
 		}
-		if c.String("format") == "json" {
+		if f := strings.TrimSpace(c.String("format")); f == "json" || isJSONTemplate(f) {
 			return format.JSON(c.App.Writer, nonNilSlice(nets))
 		}
 		if c.Bool("quiet") {
@@ -166,6 +173,14 @@ func networkInspectAction(c *cli.Context) error {
 		f := c.String("format")
 		if f == "" || f == "json" {
 			return printInspect(c, out, errs)
+		}
+		if isJSONTemplate(strings.TrimSpace(f)) { // podman: the same as json
+			if len(out) > 0 {
+				if err := format.JSON(c.App.Writer, out); err != nil {
+					return err
+				}
+			}
+			return errors.Join(errs...)
 		}
 		// podman's templates name the Go fields ({{.Name}}, {{.NetworkInterface}},
 		// {{range .Subnets}}{{.Gateway}}{{end}}), not the JSON keys.

@@ -300,3 +300,23 @@ func TestAuditNetworkCreateUnnamed(t *testing.T) {
 		e.Must(t, "network", "rm", "engine1", "engine2")
 	})
 }
+
+// TestAuditNetworkJSONTemplate: --format '{{json .}}' is podman's other spelling
+// of --format json for network ls and inspect (the list, with the JSON names).
+func TestAuditNetworkJSONTemplate(t *testing.T) {
+	rootOnly(t, func(t *testing.T, e *testutil.Engine) {
+		netSetup(t, e)
+		n := uniq("js")
+		e.Must(t, "network", "create", n)
+		for _, args := range [][]string{{"network", "ls", "--filter", "name=^" + n + "$"}, {"network", "inspect", n}} {
+			var list []struct {
+				Name string `json:"name"`
+				ID   string `json:"id"`
+			}
+			out := e.Must(t, append(args, "--format", "{{json .}}")...)
+			if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 1 || list[0].Name != n || !hex64.MatchString(list[0].ID) {
+				t.Errorf("[%s] %v --format '{{json .}}': %v\n%s", e.Mode(), args, err, out)
+			}
+		}
+	})
+}
