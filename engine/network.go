@@ -28,6 +28,7 @@ type NetOptions struct {
 	MAC        string   // --mac-address
 	Publish    []string // -p
 	PublishAll bool     // -P
+	Expose     []string // --expose PORT[-PORT][/PROTO]
 	DNS        []string
 	DNSSearch  []string
 	DNSOptions []string
@@ -49,6 +50,7 @@ type NetConfig struct {
 	Networks   []netcni.Request     `json:"networks,omitempty"`
 	Container  string               `json:"container,omitempty"` // id, for container:NAME
 	Ports      []netcni.PortMapping `json:"ports,omitempty"`
+	Exposed    []string             `json:"exposed,omitempty"` // image EXPOSE + --expose: "80/tcp"
 	DNS        []string             `json:"dns,omitempty"`
 	DNSSearch  []string             `json:"dnsSearch,omitempty"`
 	DNSOptions []string             `json:"dnsOptions,omitempty"`
@@ -69,7 +71,10 @@ func (r *Runtime) applyNet(cfg *Config, o NetOptions, ic imgspec.ImageConfig) er
 	if err := r.netRequests(&nc, o); err != nil {
 		return err
 	}
-	if nc.Ports, err = parsePorts(o, ic); err != nil {
+	if nc.Exposed, err = exposedPorts(o, ic); err != nil {
+		return err
+	}
+	if nc.Ports, err = parsePorts(o, nc.Exposed); err != nil {
 		return err
 	}
 	if len(nc.Ports) > 0 && (nc.Mode == NetNone || nc.Mode == NetContainer || nc.Mode == NetHost) {

@@ -136,8 +136,34 @@ func ipInNetwork(m *netcni.Manager, network, ip string) error {
 	return fmt.Errorf("--ip %s is not in a subnet of network %s: %w", ip, network, ErrInvalidArg)
 }
 
-// parsePorts reads -p and, for -P, the image's EXPOSE ports (random host ports).
-func parsePorts(o NetOptions, ic imgspec.ImageConfig) ([]netcni.PortMapping, error) {
+// exposedPorts are the image's EXPOSE ports and --expose's, as "80/tcp", sorted
+// and unique: inspect lists them (unpublished ones as null) and -P publishes them.
+func exposedPorts(o NetOptions, ic imgspec.ImageConfig) ([]string, error) {
+	set := map[string]bool{}
+	add := func(spec string) error {
+		pm, err := netcni.ParsePublish(spec)
+		if err != nil || strings.Contains(spec, ":") {
+			return fmt.Errorf("invalid --expose %q: want PORT[-PORT][/tcp|udp]: %w", spec, ErrInvalidArg)
+		}
+		for _, m := range pm {
+			set[fmt.Sprintf("%d/%s", m.ContainerPort, m.Protocol)] = true
+		}
+		return nil
+	}
+	for spec := range ic.ExposedPorts {
+		_ = add(spec) // an odd EXPOSE in an image is not the user's error
+	}
+	for _, spec := range o.Expose {
+		if err := add(spec); err != nil {
+			return nil, err
+		}
+	}
+	return sortedKeys(set), nil
+}
+
+// parsePorts reads -p and, for -P, the exposed ports (random host ports) that
+// -p does not publish.
+func parsePorts(o NetOptions, exposed []string) ([]netcni.PortMapping, error) {
 	var out []netcni.PortMapping
 	published := map[string]bool{} // "80/tcp": -P leaves these to -p, as podman
 	for _, p := range o.Publish {
@@ -151,15 +177,9 @@ func parsePorts(o NetOptions, ic imgspec.ImageConfig) ([]netcni.PortMapping, err
 		out = append(out, pm...)
 	}
 	if o.PublishAll {
-		for _, spec := range sortedKeys(ic.ExposedPorts) {
-			pm, err := netcni.ParsePublish(spec)
-			if err != nil {
-				continue // an odd EXPOSE in an image is not the user's error
-			}
-			for _, m := range pm {
-				if !published[fmt.Sprintf("%d/%s", m.ContainerPort, m.Protocol)] {
-					out = append(out, m)
-				}
+		for _, spec := range exposed {
+			if pm, err := netcni.ParsePublish(spec); err == nil && !published[spec] {
+				out = append(out, pm...)
 			}
 		}
 	}

@@ -100,6 +100,11 @@ func (c *Container) inspectNet(d *InspectData) {
 		}
 		ns.Ports[k] = append(ns.Ports[k], hp)
 	}
+	for _, k := range nc.Exposed {
+		if _, ok := ns.Ports[k]; !ok {
+			ns.Ports[k] = nil // exposed, not published: null, as podman
+		}
+	}
 }
 
 // Ports are the container's published ports while it runs (`port`: none

@@ -17,7 +17,8 @@ func networkFlags() []cli.Flag {
 		&cli.StringFlag{Name: "ip", Usage: "static IPv4 address on the network"},
 		&cli.StringFlag{Name: "mac-address", Usage: "static MAC address"},
 		&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "[ip:][hostPort:]containerPort[/tcp|udp]"},
-		&cli.BoolFlag{Name: "publish-all", Aliases: []string{"P"}, Usage: "publish the image's exposed ports to random host ports"},
+		&cli.BoolFlag{Name: "publish-all", Aliases: []string{"P"}, Usage: "publish the exposed ports (image and --expose) to random host ports"},
+		&cli.StringSliceFlag{Name: "expose", Usage: "expose a port or range, PORT[-PORT][/PROTO] (published by -P)"},
 		&cli.StringSliceFlag{Name: "dns", Usage: "DNS server"},
 		&cli.StringSliceFlag{Name: "dns-search", Usage: "DNS search domain"},
 		&cli.StringSliceFlag{Name: "dns-option", Aliases: []string{"dns-opt"}, Usage: "resolv.conf option"},
@@ -29,7 +30,7 @@ func networkOptions(c *cli.Context) (engine.NetOptions, error) {
 	return engine.NetOptions{
 		Networks: networkValues(rawValues(c, "network")), Aliases: c.StringSlice("network-alias"),
 		IP: c.String("ip"), MAC: c.String("mac-address"),
-		Publish: c.StringSlice("publish"), PublishAll: c.Bool("publish-all"),
+		Publish: c.StringSlice("publish"), PublishAll: c.Bool("publish-all"), Expose: c.StringSlice("expose"),
 		DNS: c.StringSlice("dns"), DNSSearch: c.StringSlice("dns-search"), DNSOptions: c.StringSlice("dns-option"),
 		AddHosts: c.StringSlice("add-host"),
 	}, nil

@@ -320,3 +320,18 @@ func TestAuditNetworkJSONTemplate(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditNetworkExpose: --expose (podman's) adds exposed ports, which -P
+// publishes, and inspect lists exposed ports that are not published as null.
+func TestAuditNetworkExpose(t *testing.T) {
+	rootOnly(t, func(t *testing.T, e *testutil.Engine) {
+		img := netSetup(t, e)
+		e.Must(t, "create", "--name", "x", "--expose", "90-91/udp", "--expose", "92", img, "true")
+		wantOut(t, e, e.Run("inspect", "--format", "{{json .NetworkSettings.Ports}}", "x"), `{"90/udp":null,"91/udp":null,"92/tcp":null}`+"\n")
+		e.Must(t, "create", "--name", "y", "--expose", "92", "-P", img, "true")
+		if out := e.Must(t, "inspect", "--format", "{{json .NetworkSettings.Ports}}", "y"); !regexp.MustCompile(`^\{"92/tcp":\[\{"HostIp":"","HostPort":"[1-9]\d*"\}\]\}$`).MatchString(out) {
+			t.Errorf("[%s] --expose 92 -P: inspect Ports %s, want 92/tcp published", e.Mode(), out)
+		}
+		wantError(t, e, e.Run("create", "--expose", "80:80", img, "true"), 125, false, "--expose")
+	})
+}
