@@ -61,7 +61,7 @@ func (r *Runtime) Ps(o PsOptions) ([]Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	preds, err := psFilters(o.Filters)
+	preds, err := psFilters(o.Filters, createdOf(ctrs))
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func statusLine(st State) string {
 // psFilters builds one predicate per filter key: as podman, values of one key
 // are alternatives (status=exited --filter status=running), keys all apply, and
 // every label filter must hold.
-func psFilters(filters []string) ([]func(*Summary) bool, error) {
+func psFilters(filters []string, created func(string) (time.Time, error)) ([]func(*Summary) bool, error) {
 	byKey := map[string][]func(*Summary) bool{}
 	var keys []string
 	for _, f := range filters {
@@ -199,7 +199,14 @@ func psFilters(filters []string) ([]func(*Summary) bool, error) {
 			}
 			preds = append(preds, func(s *Summary) bool { return s.Exited && s.ExitCode == code })
 		default:
-			return nil, fmt.Errorf("invalid filter %q: unknown key %q: %w", f, k, ErrInvalidArg)
+			p, ok, err := psMoreFilter(k, v, created)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return nil, fmt.Errorf("invalid filter %q: unknown key %q: %w", f, k, ErrInvalidArg)
+			}
+			preds = append(preds, p)
 		}
 		if k == "label" {
 			k = f // each label filter is its own key: all must hold

@@ -251,3 +251,29 @@ func TestAuditCtrInspectHealth(t *testing.T) {
 		wantOut(t, e, e.Run("inspect", "--format", "[{{.State.Health.Status}}] {{.State.Health.FailingStreak}}", "h"), "[] 0\n")
 	})
 }
+
+// ps takes podman's since=, before=, until= and network= filters (they were
+// "unknown key").
+func TestAuditCtrPsMoreFilters(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		img := ctrSetup(t, e)
+		for _, n := range []string{"first", "second", "third"} {
+			e.Must(t, "create", "--name", n, img, "true")
+			time.Sleep(10 * time.Millisecond) // distinct creation times
+		}
+		wantOut(t, e, e.Run("ps", "-a", "--filter", "since=first", "--format", "{{.Names}}"), "third\nsecond\n")
+		wantOut(t, e, e.Run("ps", "-a", "--filter", "before=third", "--filter", "since=first", "--format", "{{.Names}}"), "second\n")
+		wantOut(t, e, e.Run("ps", "-a", "--filter", "until=1h", "--format", "{{.Names}}"), "")
+		wantOut(t, e, e.Run("ps", "-a", "--filter", "until="+time.Now().Add(time.Hour).Format(time.RFC3339), "-q"),
+			e.Must(t, "ps", "-a", "-q")+"\n")
+		wantOut(t, e, e.Run("ps", "-a", "--filter", "network=nosuchnet", "--format", "{{.Names}}"), "")
+		if !e.Rootless() {
+			e.Must(t, "create", "--name", "none", "--network", "none", img, "true")
+			runDetached(t, e, "--name", "br", img, "sleep", "100")
+			net := strings.TrimSpace(e.Must(t, "ps", "--filter", "name=^br$", "--format", "{{.Networks}}"))
+			wantOut(t, e, e.Run("ps", "-a", "--filter", "network="+net, "--format", "{{.Names}}"), "br\nthird\nsecond\nfirst\n")
+		}
+		wantError(t, e, e.Run("ps", "--filter", "since=nosuch"), 125, false, "no such container")
+		wantError(t, e, e.Run("ps", "--filter", "until=bogus"), 125, false, "bogus")
+	})
+}
