@@ -83,12 +83,13 @@ func eachCtr(fn func(*engine.Container) error) cli.ActionFunc {
 			return err
 		}
 		return withRuntime(c, func(r *engine.Runtime) error {
+			ctrs, names, err := lookupAll(r, names, c.Bool("ignore"))
+			if err != nil {
+				return err
+			}
 			var errs []error
-			for _, name := range names {
-				ctr, err := r.Lookup(name)
-				if err == nil {
-					err = fn(ctr)
-				}
+			for i, ctr := range ctrs {
+				err := fn(ctr)
 				if ignoredCtrErr(c, err) {
 					continue
 				}
@@ -96,7 +97,7 @@ func eachCtr(fn func(*engine.Container) error) cli.ActionFunc {
 					errs = append(errs, err)
 					continue
 				}
-				fmt.Fprintln(c.App.Writer, name)
+				fmt.Fprintln(c.App.Writer, names[i])
 			}
 			return errors.Join(errs...)
 		})
@@ -249,15 +250,16 @@ func rmAction(c *cli.Context) error {
 		return err
 	}
 	return withRuntime(c, func(r *engine.Runtime) error {
+		ctrs, names, err := lookupAll(r, names, force || c.Bool("ignore"))
+		if err != nil {
+			return rmErr([]error{err})
+		}
 		var errs []error
-		for _, name := range names {
-			ctr, err := r.Lookup(name)
-			if err == nil {
-				err = remove(ctr)
-			}
+		for i, ctr := range ctrs {
+			err := remove(ctr)
 			switch {
 			case err == nil:
-				fmt.Fprintln(c.App.Writer, name) // podman prints the name as given
+				fmt.Fprintln(c.App.Writer, names[i]) // podman prints the name as given
 			case (force || c.Bool("ignore")) && errors.Is(err, engine.ErrNoSuchContainer):
 				// rm -f (or --ignore) of a container that is gone is not an error, as podman.
 			default:

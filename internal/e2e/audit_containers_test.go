@@ -277,3 +277,27 @@ func TestAuditCtrPsMoreFilters(t *testing.T) {
 		wantError(t, e, e.Run("ps", "--filter", "until=bogus"), 125, false, "bogus")
 	})
 }
+
+// stop, kill, rm, pause, restart ... look every name up first, as podman: one
+// missing name fails the command with nothing done (they acted on the others),
+// unless --ignore or rm -f skip it.
+func TestAuditCtrLookupFirst(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		img := ctrSetup(t, e)
+		runDetached(t, e, "--name", "a", img, "sleep", "1000")
+		for _, args := range [][]string{{"stop", "a", "nosuch"}, {"kill", "a", "nosuch"}, {"restart", "a", "nosuch"}} {
+			res := e.Run(args...)
+			wantError(t, e, res, 125, false, `"nosuch"`)
+			if res.Stdout != "" {
+				t.Errorf("[%s] %s: acted on %q before failing", e.Mode(), res.Cmd, res.Stdout)
+			}
+		}
+		res := e.Run("rm", "-t", "0", "a", "nosuch")
+		wantError(t, e, res, 1, false, `"nosuch"`)
+		if st := inspectCtr(t, e, "a").State; !st.Running || st.Pid <= 0 {
+			t.Errorf("[%s] a is not running after the failed commands: %+v", e.Mode(), st)
+		}
+		wantOut(t, e, e.Run("stop", "--ignore", "-t", "0", "nosuch", "a"), "a\n")
+		wantOut(t, e, e.Run("rm", "-f", "a", "nosuch"), "a\n")
+	})
+}
