@@ -139,17 +139,17 @@ func startAction(c *cli.Context) error {
 			}
 			return nil
 		}
+		ctrs, names, err := lookupAll(r, c.Args().Slice(), false)
+		if err != nil {
+			return err
+		}
 		var errs []error
-		for _, name := range c.Args().Slice() {
-			ctr, err := r.Lookup(name)
-			if err == nil {
-				err = ctr.Start(engine.StartOptions{})
-			}
-			if err != nil {
+		for i, ctr := range ctrs {
+			if err := ctr.Start(engine.StartOptions{}); err != nil {
 				errs = append(errs, startErr(err))
 				continue
 			}
-			fmt.Fprintln(c.App.Writer, name)
+			fmt.Fprintln(c.App.Writer, names[i])
 		}
 		if len(errs) == 1 {
 			return errs[0]

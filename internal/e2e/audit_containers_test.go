@@ -285,7 +285,8 @@ func TestAuditCtrLookupFirst(t *testing.T) {
 	bothModes(t, func(t *testing.T, e *testutil.Engine) {
 		img := ctrSetup(t, e)
 		runDetached(t, e, "--name", "a", img, "sleep", "1000")
-		for _, args := range [][]string{{"stop", "a", "nosuch"}, {"kill", "a", "nosuch"}, {"restart", "a", "nosuch"}} {
+		e.Must(t, "create", "--name", "b", img, "sleep", "1000")
+		for _, args := range [][]string{{"stop", "a", "nosuch"}, {"kill", "a", "nosuch"}, {"restart", "a", "nosuch"}, {"start", "b", "nosuch"}} {
 			res := e.Run(args...)
 			wantError(t, e, res, 125, false, `"nosuch"`)
 			if res.Stdout != "" {
@@ -296,6 +297,9 @@ func TestAuditCtrLookupFirst(t *testing.T) {
 		wantError(t, e, res, 1, false, `"nosuch"`)
 		if st := inspectCtr(t, e, "a").State; !st.Running || st.Pid <= 0 {
 			t.Errorf("[%s] a is not running after the failed commands: %+v", e.Mode(), st)
+		}
+		if st := inspectCtr(t, e, "b").State; st.Status != "created" {
+			t.Errorf("[%s] start b nosuch started b: %+v", e.Mode(), st)
 		}
 		wantOut(t, e, e.Run("stop", "--ignore", "-t", "0", "nosuch", "a"), "a\n")
 		wantOut(t, e, e.Run("rm", "-f", "a", "nosuch"), "a\n")
