@@ -81,7 +81,11 @@ func hostsBase(st *State, addHosts []string, hostIP string) string {
 	case st.Mode == "slirp4netns":
 		lines = append(lines, slirpGuestIP+"\t"+names)
 	case len(st.Attachments) > 0 && st.Attachments[0].IP != "":
-		lines = append(lines, st.Attachments[0].IP+"\t"+names)
+		for _, a := range st.Attachments { // one line per network, as podman
+			if a.IP != "" {
+				lines = append(lines, a.IP+"\t"+names)
+			}
+		}
 	default:
 		lines = append(lines, "127.0.0.1\t"+names)
 	}

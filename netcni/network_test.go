@@ -109,8 +109,8 @@ func TestHostsBase(t *testing.T) {
 	if err := os.WriteFile(hostsFile, []byte("# c\n127.0.0.1 localhost  # x\n192.0.2.9 cache.test cache\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	st := &State{Hostname: "abc", Name: "web", Mode: "bridge", Attachments: []Attachment{{IP: "10.89.0.5"}}}
-	want := "10.0.0.9\tdb\n127.0.0.1\tlocalhost\n192.0.2.9\tcache.test cache\n10.89.0.1\thost.containers.internal\n10.89.0.5\tabc web\n"
+	st := &State{Hostname: "abc", Name: "web", Mode: "bridge", Attachments: []Attachment{{IP: "10.89.0.5"}, {IP: "10.90.0.7"}}}
+	want := "10.0.0.9\tdb\n127.0.0.1\tlocalhost\n192.0.2.9\tcache.test cache\n10.89.0.1\thost.containers.internal\n10.89.0.5\tabc web\n10.90.0.7\tabc web\n"
 	if got := hostsBase(st, []string{"db:10.0.0.9"}, "10.89.0.1"); got != want {
 		t.Errorf("hostsBase:\n%s\nwant\n%s", got, want)
 	}

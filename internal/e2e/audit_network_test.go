@@ -35,9 +35,14 @@ func TestAuditNetworkPerNetworkOptions(t *testing.T) {
 				t.Errorf("[%s] --network %s:ip=...,interface_name=net0 --network %s: output lacks %q:\n%s", e.Mode(), a, b, w, out)
 			}
 		}
-		out = e.Must(t, "run", "--rm", "--network", a+","+b, img, "ip", "-o", "-4", "addr")
+		out = e.Must(t, "run", "--rm", "--name", "two", "--network", a+","+b, img, "sh", "-c", "ip -o -4 addr; cat /etc/hosts")
 		if !strings.Contains(out, "eth0") || !strings.Contains(out, "eth1") || !strings.Contains(out, pb+".") {
 			t.Errorf("[%s] --network %s,%s: %q, want eth0 and eth1", e.Mode(), a, b, out)
+		}
+		// Its /etc/hosts names it at both addresses, as podman's.
+		if !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(pa)+`\.\d+\t.*\btwo\b`).MatchString(out) ||
+			!regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(pb)+`\.\d+\t.*\btwo\b`).MatchString(out) {
+			t.Errorf("[%s] --network %s,%s: /etc/hosts does not name the container at both addresses:\n%s", e.Mode(), a, b, out)
 		}
 		e.Must(t, "rm", "-f", "srv")
 		wantError(t, e, e.Run("run", "--rm", "--network", a+":bogus=1", img, "true"), 125, false, "unknown bridge network option: bogus")
