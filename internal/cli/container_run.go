@@ -118,6 +118,12 @@ func createContainer(c *cli.Context, r *engine.Runtime) (*engine.Container, erro
 	if err != nil {
 		return nil, err
 	}
+	if f := c.String("cidfile"); f != "" {
+		// Before anything is pulled or created, with podman's words.
+		if _, err := os.Lstat(f); err == nil {
+			return nil, fmt.Errorf("container id file exists. Ensure another container is not using it or delete %s", f)
+		}
+	}
 	ctr, err := r.Create(c.Context, o)
 	if err != nil {
 		return nil, err

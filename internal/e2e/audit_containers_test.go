@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"reflect"
 	"regexp"
 	"strings"
@@ -303,5 +304,22 @@ func TestAuditCtrLookupFirst(t *testing.T) {
 		}
 		wantOut(t, e, e.Run("stop", "--ignore", "-t", "0", "nosuch", "a"), "a\n")
 		wantOut(t, e, e.Run("rm", "-f", "a", "nosuch"), "a\n")
+	})
+}
+
+// --cidfile naming a file that exists fails first, with podman's message, and
+// leaves the file and the store as they were.
+func TestAuditCtrCidfileExists(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		img := ctrSetup(t, e)
+		f := userFile(t, e, "cid", "other\n")
+		for _, cmd := range []string{"create", "run"} {
+			res := e.Run(cmd, "--cidfile", f, img, "true")
+			wantError(t, e, res, 125, false, "container id file exists. Ensure another container is not using it or delete "+f)
+			if b, err := os.ReadFile(f); err != nil || string(b) != "other\n" {
+				t.Errorf("[%s] %s: the cidfile became %q (%v)", e.Mode(), res.Cmd, b, err)
+			}
+		}
+		noContainers(t, e, "a run with an existing --cidfile")
 	})
 }
