@@ -77,7 +77,8 @@ func (r *Runtime) Ps(o PsOptions) ([]Summary, error) {
 	each(len(ctrs), func(i int) {
 		c := ctrs[i]
 		st, err := c.State()
-		if err != nil || (!o.All && !o.Latest && o.Last < 0 && !st.Running()) {
+		// Without -a only running containers, as podman: not paused ones (docker lists them).
+		if err != nil || (!o.All && !o.Latest && o.Last < 0 && st.Status != StatusRunning) {
 			return
 		}
 		sums[i] = c.summary(st)
@@ -137,7 +138,7 @@ func statusLine(st State) string {
 	case StatusRunning:
 		return "Up " + humanDuration(time.Since(st.StartedAt))
 	case StatusPaused:
-		return "Up " + humanDuration(time.Since(st.StartedAt)) + " (Paused)"
+		return "Paused" // podman's (docker's "Up 3 minutes (Paused)")
 	case StatusExited:
 		if st.FinishedAt.IsZero() {
 			return fmt.Sprintf("Exited (%d)", st.ExitCode)

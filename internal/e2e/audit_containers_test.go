@@ -323,3 +323,18 @@ func TestAuditCtrCidfileExists(t *testing.T) {
 		noContainers(t, e, "a run with an existing --cidfile")
 	})
 }
+
+// ps without -a lists running containers only, as podman: a paused one shows with
+// -a (or a status filter), as "Paused".
+func TestAuditCtrPsPaused(t *testing.T) {
+	requireIntegration(t) // as root only: rootless on cgroup v1 has no freezer
+	e := testutil.NewEngine(t, nil)
+	img := ctrSetup(t, e)
+	runDetached(t, e, "--name", "fz", img, "sleep", "1000")
+	runDetached(t, e, "--name", "up", img, "sleep", "1000")
+	e.Must(t, "pause", "fz")
+	wantOut(t, e, e.Run("ps", "--format", "{{.Names}}"), "up\n")
+	wantOut(t, e, e.Run("ps", "-a", "--filter", "name=fz", "--format", "{{.Status}} {{.State}}"), "Paused paused\n")
+	wantOut(t, e, e.Run("ps", "--filter", "status=paused", "--format", "{{.Names}}"), "fz\n")
+	e.Must(t, "unpause", "fz")
+}

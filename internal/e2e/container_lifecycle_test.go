@@ -557,7 +557,8 @@ func TestContainerPause(t *testing.T) {
 		}
 
 		wantOut(t, e, e.Run("pause", "p"), "p\n")
-		list := psJSON(t, e)
+		// ps without -a lists running containers only, as podman (audit_containers_test.go).
+		list := psJSON(t, e, "-a")
 		if len(list) != 1 || list[0].State != "paused" || !strings.Contains(list[0].Status, "Paused") {
 			t.Errorf("[%s] ps after pause: %+v, want State paused and Status showing Paused", e.Mode(), list)
 		}
