@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	cfilters "go.podman.io/common/pkg/filters"
 	"golang.org/x/term"
 
 	"github.com/engine-dev/engine/engine"
@@ -299,18 +300,10 @@ func logsAction(c *cli.Context) error {
 	return withRuntime(c, func(r *engine.Runtime) error { return logsOf(c, r, o) })
 }
 
-// parseTime reads a duration ago ("10m"), a Unix timestamp or an RFC 3339 time.
+// parseTime reads --since/--until as podman: a duration ago ("10m"), a Unix
+// timestamp, an RFC 3339 time or a part of one ("2006-01-02", "2006-01-02T15:04:05").
 func parseTime(v string) (time.Time, error) {
-	if d, err := time.ParseDuration(v); err == nil {
-		return time.Now().Add(-d), nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t, nil
-	}
-	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		return time.Unix(0, int64(f*1e9)), nil
-	}
-	return time.Time{}, fmt.Errorf("not a duration, timestamp or RFC 3339 time")
+	return cfilters.ComputeUntilTimestamp([]string{v})
 }
 
 func execAction(c *cli.Context) error {

@@ -338,3 +338,17 @@ func TestAuditCtrPsPaused(t *testing.T) {
 	wantOut(t, e, e.Run("ps", "--filter", "status=paused", "--format", "{{.Names}}"), "fz\n")
 	e.Must(t, "unpause", "fz")
 }
+
+// logs --since/--until take podman's time forms: dates and times without a zone,
+// Unix timestamps, RFC 3339 and durations (dates failed).
+func TestAuditCtrLogsTimes(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		img := ctrSetup(t, e)
+		e.Must(t, "run", "--name", "lt", img, "echo", "line")
+		for _, since := range []string{"2000-01-01", "2000-01-01T00:00:00", "946684800", "2000-01-01T00:00:00Z", "1h"} {
+			wantOut(t, e, e.Run("logs", "--since", since, "--until", "2099-01-01", "lt"), "line\n")
+		}
+		wantOut(t, e, e.Run("logs", "--since", "2099-01-01", "lt"), "")
+		wantError(t, e, e.Run("logs", "--since", "bogus", "lt"), 125, false, "bogus")
+	})
+}
