@@ -72,7 +72,7 @@ func psAction(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		if c.String("format") == "json" {
+		if f := c.String("format"); f == "json" || isJSONTemplate(f) {
 			return format.JSON(c.App.Writer, nonNilSlice(sums))
 		}
 		noTrunc := c.Bool("no-trunc")
@@ -93,9 +93,14 @@ func psAction(c *cli.Context) error {
 		if f := c.String("format"); f != "" {
 			tmpl = f
 		}
-		return format.Rows(c.App.Writer, tmpl, rows, map[string]string{"ID": "CONTAINER ID", "CreatedHuman": "CREATED", "RunningFor": "RUNNING FOR"}, c.Bool("noheading"))
+		return format.Rows(c.App.Writer, tmpl, rows, psHeaders, c.Bool("noheading"))
 	})
 }
+
+// psHeaders are podman's table headers of the fields whose name is not one word.
+var psHeaders = map[string]string{"ID": "CONTAINER ID", "CreatedHuman": "CREATED", "RunningFor": "RUNNING FOR",
+	"CreatedAt": "CREATED AT", "ExitCode": "EXIT CODE", "ImageID": "IMAGE ID", "StartedAt": "STARTED AT",
+	"ExitedAt": "EXITED AT", "AutoRemove": "AUTO REMOVE", "IsInfra": "IS INFRA", "PodName": "PODNAME"}
 
 func trunc(id string, noTrunc bool) string {
 	if noTrunc || len(id) <= 12 {
@@ -153,7 +158,7 @@ func inspectAs(c *cli.Context, kind string) error {
 // printInspect prints inspect records (a JSON array, or --format per record), then
 // reports the names that were not found, as podman: what was found is printed.
 func printInspect(c *cli.Context, out []any, errs []error) error {
-	if f := c.String("format"); f != "" && f != "json" {
+	if f := c.String("format"); f != "" && f != "json" && !isJSONTemplate(f) {
 		if err := format.Inspect(c.App.Writer, f, out); err != nil {
 			return err
 		}

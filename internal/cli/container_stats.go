@@ -122,7 +122,7 @@ func printStats(c *cli.Context, cur []*engine.Stats) error {
 	for _, s := range cur {
 		rows = append(rows, newStatsRow(s))
 	}
-	if c.String("format") == "json" {
+	if f := c.String("format"); f == "json" || isJSONTemplate(f) {
 		out := make([]statsJSON, 0, len(rows))
 		for _, r := range rows {
 			out = append(out, statsJSON{ID: r.ID, Name: r.Name, CPUTime: r.CPUTime, CPUPercent: r.CPUPerc,

@@ -352,3 +352,22 @@ func TestAuditCtrLogsTimes(t *testing.T) {
 		wantError(t, e, e.Run("logs", "--since", "bogus", "lt"), 125, false, "bogus")
 	})
 }
+
+// --format '{{json .}}' is podman's other spelling of --format json for ps,
+// inspect and stats (the whole array, not a line per row); ps headers of
+// two-word fields are podman's.
+func TestAuditCtrJSONTemplate(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		img := ctrSetup(t, e)
+		runDetached(t, e, "--name", "js", img, "sleep", "1000")
+		for _, args := range [][]string{{"ps"}, {"inspect", "js"}, {"stats", "--no-stream", "js"}} {
+			want := e.Must(t, append(append([]string{}, args...), "--format", "json")...)
+			got := e.Must(t, append(append([]string{}, args...), "--format", "{{ json . }}")...)
+			var a, b []map[string]any
+			if json.Unmarshal([]byte(want), &a) != nil || json.Unmarshal([]byte(got), &b) != nil || len(a) != 1 || len(b) != 1 {
+				t.Errorf("[%s] %v --format '{{ json . }}': %q, want the array of --format json %q", e.Mode(), args, got, want)
+			}
+		}
+		wantOut(t, e, e.Run("ps", "--format", "table {{.ExitCode}}\t{{.CreatedAt}}", "--filter", "name=nosuch"), "EXIT CODE  CREATED AT\n")
+	})
+}
