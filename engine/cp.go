@@ -1,11 +1,14 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -80,7 +83,8 @@ func (c *Container) CopyToHost(path, dst string) error {
 			return err
 		}
 		if _, err := os.Lstat(src); err != nil {
-			return fmt.Errorf("%s:%s: no such file or directory: %w", c.Name, path, ErrInvalidArg)
+			// podman's words, which scripts match on.
+			return fmt.Errorf("%q could not be found on container %s: %w", path, c.Name, syscall.ENOENT)
 		}
 		into, name, err := copyTarget(path, dst, os.Stat)
 		if err != nil {
@@ -100,6 +104,9 @@ func (c *Container) CopyToHost(path, dst string) error {
 // symlink can make the copy land on the host.
 func (c *Container) CopyFromHost(src, path string) error {
 	if _, err := os.Lstat(src); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%q could not be found on the host: %w", src, syscall.ENOENT)
+		}
 		return fmt.Errorf("copying %s: %w", src, err)
 	}
 	return c.withRoot(func(root string) error {

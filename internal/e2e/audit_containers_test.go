@@ -371,3 +371,15 @@ func TestAuditCtrJSONTemplate(t *testing.T) {
 		wantOut(t, e, e.Run("ps", "--format", "table {{.ExitCode}}\t{{.CreatedAt}}", "--filter", "name=nosuch"), "EXIT CODE  CREATED AT\n")
 	})
 }
+
+// cp of a source that does not exist says so in podman's words, on either side.
+func TestAuditCtrCpMissing(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		img := ctrSetup(t, e)
+		e.Must(t, "create", "--name", "cpm", img, "true")
+		wantError(t, e, e.Run("cp", "cpm:/nonexist", e.Home+"/x"), 125, false,
+			`"/nonexist" could not be found on container cpm: no such file or directory`)
+		wantError(t, e, e.Run("cp", e.Home+"/nonexist", "cpm:/"), 125, false,
+			`"`+e.Home+`/nonexist" could not be found on the host: no such file or directory`)
+	})
+}
