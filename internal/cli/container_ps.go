@@ -23,7 +23,8 @@ func psFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "show sizes"},
 		&cli.BoolFlag{Name: "noheading", Usage: "print no header"},
 		&cli.StringFlag{Name: "format", Usage: "json or a Go template"},
-		&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "status, name, id, label, ancestor, exited"},
+		&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "status, name, id, label, ancestor, exited, since, before, until, network"},
+		&cli.StringFlag{Name: "sort", Usage: "command, created, id, image, names, runningfor, size or status"},
 	}
 }
 
@@ -62,6 +63,9 @@ func psAction(c *cli.Context) error {
 	if c.Bool("quiet") && c.Bool("size") {
 		return fmt.Errorf("quiet conflicts with size") // podman: sizes are a column
 	}
+	if err := sortPs(nil, c.String("sort")); err != nil {
+		return err
+	}
 	with := withLister
 	if c.Bool("size") {
 		with = withRuntime // sizes need the layer store
@@ -72,6 +76,7 @@ func psAction(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
+		_ = sortPs(sums, c.String("sort")) // the key was checked above
 		if f := c.String("format"); f == "json" || isJSONTemplate(f) {
 			return format.JSON(c.App.Writer, nonNilSlice(sums))
 		}

@@ -383,3 +383,17 @@ func TestAuditCtrCpMissing(t *testing.T) {
 			`"`+e.Home+`/nonexist" could not be found on the host: no such file or directory`)
 	})
 }
+
+// ps --sort takes podman's keys (the flag was unknown).
+func TestAuditCtrPsSort(t *testing.T) {
+	bothModes(t, func(t *testing.T, e *testutil.Engine) {
+		img := ctrSetup(t, e)
+		for _, n := range []string{"b", "c", "a"} {
+			e.Must(t, "create", "--name", n, img, "echo", n)
+		}
+		wantOut(t, e, e.Run("ps", "-a", "--sort", "names", "--format", "{{.Names}}"), "a\nb\nc\n")
+		wantOut(t, e, e.Run("ps", "-a", "--sort", "command", "--format", "{{.Names}}"), "a\nb\nc\n")
+		wantOut(t, e, e.Run("ps", "-a", "--sort", "created", "--format", "{{.Names}}"), "a\nc\nb\n")
+		wantError(t, e, e.Run("ps", "--sort", "bogus"), 125, false, `"bogus" for "--sort"`)
+	})
+}
